@@ -1,0 +1,34 @@
+import { GatewayError } from '../errors.js';
+import { sendJson } from '../http/respond.js';
+import type { HttpReply, HttpRequest } from '../http/types.js';
+import type { ModelTable } from '../routing/model-table.js';
+import type { RequestContext } from './context.js';
+
+// OpenAI's Model object wants a creation time; ours is when this sidecar loaded its policy.
+const LOADED_AT = Math.floor(Date.now() / 1000);
+
+function modelObject(id: string, ownedBy: string) {
+  return { id, object: 'model', created: LOADED_AT, owned_by: ownedBy };
+}
+
+export function listModels(reply: HttpReply, ctx: RequestContext, models: ModelTable): void {
+  const data = models.list().map((m) => modelObject(m.id, m.ownedBy));
+  sendJson(reply, ctx, 200, JSON.stringify({ object: 'list', data }));
+}
+
+/** GET /v1/models/{id}: any name the table routes, listed or matched by a pattern. */
+export function getModel(
+  req: HttpRequest,
+  reply: HttpReply,
+  ctx: RequestContext,
+  models: ModelTable,
+): void {
+  const id = decodeURIComponent(req.path.slice(req.path.indexOf('/models/') + '/models/'.length));
+  const endpoint = models.resolve(id);
+  if (endpoint === undefined) {
+    throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', `The model '${id}' does not exist here.`, {
+      param: 'model',
+    });
+  }
+  sendJson(reply, ctx, 200, JSON.stringify(modelObject(id, endpoint.provider.id)));
+}

@@ -1,0 +1,43 @@
+import { GatewayError } from '../errors.js';
+
+const PREFIX = 'x-pass-';
+
+/** Hop-by-hop and framing headers describe one connection and are never relayed (RFC 9110 §7.6.1). */
+const NEVER = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'content-type',
+  'cookie',
+]);
+
+const UNSAFE_VALUE = /[\r\n\0]/;
+
+/**
+ * Headers a client sends on purpose to the provider, as `x-pass-<name>`; nothing else a
+ * client sends goes upstream (its own Authorization is the sidecar's key and stays here).
+ */
+export function readPassHeaders(headers: ReadonlyMap<string, string>): [string, string][] {
+  let out: [string, string][] | undefined;
+  for (const [name, value] of headers) {
+    if (!name.startsWith(PREFIX)) continue;
+    const upstreamName = name.slice(PREFIX.length);
+    if (upstreamName.length === 0 || NEVER.has(upstreamName)) continue;
+    if (UNSAFE_VALUE.test(value)) {
+      throw new GatewayError(
+        'GW_ERR_REQ_BAD_HEADER',
+        `Header '${name}' contains a line break or NUL and cannot be forwarded.`,
+        { param: name },
+      );
+    }
+    (out ??= []).push([upstreamName, value]);
+  }
+  return out ?? [];
+}

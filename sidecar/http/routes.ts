@@ -1,0 +1,124 @@
+// The one request handler the HTTP fronts call: request id, draining, routing, auth, the
+// error envelope, and the single log line per request.
+
+import { handleChat, type ChatDeps } from '../api/chat.js';
+import { RequestContext } from '../api/context.js';
+import { getModel, listModels } from '../api/models.js';
+import type { KeyRing } from '../auth/keys.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observe/logger.js';
+import { sendError, sendJson } from './respond.js';
+import type { Handler, HttpReply, HttpRequest } from './types.js';
+
+export interface RouteDeps extends ChatDeps {
+  keys: KeyRing;
+  logger: Logger;
+  isDraining(): boolean;
+}
+
+type Route = (req: HttpRequest, reply: HttpReply, ctx: RequestContext) => void | Promise<void>;
+
+interface RouteEntry {
+  method: string;
+  auth: boolean;
+  run: Route;
+}
+
+export function createHandler(deps: RouteDeps): Handler {
+  const chat: RouteEntry = {
+    method: 'POST',
+    auth: true,
+    run: (req, reply, ctx) => handleChat(req, reply, ctx, deps),
+  };
+  const models: RouteEntry = {
+    method: 'GET',
+    auth: true,
+    run: (_req, reply, ctx) => listModels(reply, ctx, deps.models),
+  };
+  const health: RouteEntry = {
+    method: 'GET',
+    auth: false,
+    run: (_req, reply, ctx) =>
+      deps.isDraining()
+        ? sendJson(reply, ctx, 503, '{"status":"draining"}')
+        : sendJson(reply, ctx, 200, '{"status":"ok"}'),
+  };
+  const oneModel: RouteEntry = {
+    method: 'GET',
+    auth: true,
+    run: (req, reply, ctx) => getModel(req, reply, ctx, deps.models),
+  };
+  // Clients configured with or without the /v1 prefix both work.
+  const exact = new Map<string, RouteEntry>([
+    ['/v1/chat/completions', chat],
+    ['/chat/completions', chat],
+    ['/v1/models', models],
+    ['/models', models],
+    ['/healthz', health],
+  ]);
+  const route = (path: string): RouteEntry | undefined =>
+    exact.get(path) ??
+    (path.startsWith('/v1/models/') || path.startsWith('/models/') ? oneModel : undefined);
+
+  return async (req, reply) => {
+    const ctx = new RequestContext(req);
+    try {
+      const entry = route(req.path);
+      if (entry === undefined) {
+        throw new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+      }
+      if (entry.method !== req.method) {
+        throw new GatewayError(
+          'GW_ERR_ROUTE_METHOD_NOT_ALLOWED',
+          `${req.path} accepts ${entry.method}, not ${req.method}.`,
+        );
+      }
+      if (deps.isDraining() && entry !== health) {
+        throw new GatewayError('GW_ERR_SERVER_DRAINING', 'This sidecar is shutting down; retry.');
+      }
+      if (entry.auth) authenticate(req, ctx, deps.keys);
+      await entry.run(req, reply, ctx);
+    } catch (err) {
+      if (err instanceof GatewayError) {
+        if (ctx.outcome === 'ok') ctx.outcome = 'rejected';
+        sendError(reply, ctx, err);
+      } else {
+        ctx.outcome = 'internal_error';
+        deps.logger.error('unhandled error', {
+          request_id: ctx.requestId,
+          error: err instanceof Error ? err.stack : String(err),
+        });
+        sendError(
+          reply,
+          ctx,
+          new GatewayError('GW_ERR_INTERNAL', `Internal error (request ${ctx.requestId}).`),
+        );
+      }
+    }
+    logRequest(deps.logger, ctx);
+  };
+}
+
+function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): void {
+  if (keys.size === 0) return; // loopback-only mode, enforced at startup
+  const result = keys.identify(req.headers.get('authorization'));
+  if (result === 'missing') {
+    throw new GatewayError(
+      'GW_ERR_AUTH_MISSING_KEY',
+      'Send your modelgate API key as "Authorization: Bearer <key>".',
+    );
+  }
+  if (result === 'invalid') {
+    throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', 'The API key is not valid for this sidecar.');
+  }
+  ctx.identity = result;
+}
+
+function logRequest(logger: Logger, ctx: RequestContext): void {
+  const fields = ctx.logFields();
+  if (ctx.status >= 500 || ctx.outcome === 'stream_error' || ctx.outcome === 'stream_interrupted') {
+    logger.error('request', fields);
+  } else {
+    logger.info('request', fields);
+  }
+}

@@ -1,0 +1,59 @@
+// The contract between the HTTP fronts (uWebSockets.js, node:http) and the handlers.
+// Handlers see a fully read request and a reply object; they never touch a raw response.
+
+export interface HttpRequest {
+  /** Upper-case method. */
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  readonly query: string;
+  /** Header names are lower-case; repeated headers are joined with ", ". */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: Buffer;
+  readonly remoteAddress: string;
+}
+
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+export interface HttpReply {
+  /** True once the client went away; every later write is a no-op. */
+  readonly aborted: boolean;
+  /** Called at most once, when the client disconnects before the reply ended. */
+  onAbort(cb: () => void): void;
+  /** A complete response. */
+  send(status: number, headers: HeaderList, body: string | Uint8Array): void;
+  /** Starts a streamed response (chunked). */
+  startStream(status: number, headers: HeaderList): void;
+  /**
+   * Writes one chunk of a streamed response. Resolves at once when the socket took it;
+   * otherwise when the client drained its backlog (or went away).
+   */
+  write(chunk: Uint8Array): Promise<void> | void;
+  /** Ends a streamed response. */
+  end(): void;
+}
+
+export type Handler = (req: HttpRequest, reply: HttpReply) => void | Promise<void>;
+
+export interface FrontOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  handler: Handler;
+  /** Answers a request the front itself refuses (body too large); same shape as handlers. */
+  reject: (reply: HttpReply, status: number, code: 'GW_ERR_REQ_BODY_TOO_LARGE') => void;
+}
+
+export interface RunningFront {
+  readonly kind: 'uws' | 'node';
+  readonly port: number;
+  /** Requests read and not yet answered (streams count until they end). */
+  readonly inFlight: number;
+  /** Stops accepting connections; requests in flight go on. */
+  stopListening(): void;
+  /** Asks keep-alive clients to reconnect elsewhere: later replies carry Connection: close. */
+  readonly draining: boolean;
+  setDraining(): void;
+  /** Force-closes whatever is still open (the drain deadline passed). */
+  closeAll(): void;
+}

@@ -1,0 +1,242 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as Uws from '@trufflesuite/uws-js-unofficial';
+import { statusLine } from './status-line.js';
+import type {
+  FrontOptions,
+  HeaderList,
+  HttpReply,
+  HttpRequest,
+  RunningFront,
+} from './types.js';
+
+type UwsModule = typeof Uws;
+
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+/**
+ * Loads the native binary directly rather than through the package's entry point: that
+ * entry point silently swaps in a slow JS imitation, and we would rather say so once and
+ * serve through node:http, whose behaviour we test.
+ */
+export function loadUws(): UwsModule | Error {
+  try {
+    const require = createRequire(import.meta.url);
+    const dir = dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json'));
+    const file = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+    return require(join(dir, 'binaries', file)) as UwsModule;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** Keeps the uWS contract: onAborted first, cork every write, copy body chunks, drain. */
+class UwsReply implements HttpReply {
+  aborted = false;
+  private done = false;
+  private streaming = false;
+  private abortCb: (() => void) | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly res: Uws.HttpResponse,
+    private readonly front: UwsFront,
+  ) {}
+
+  markAborted(): void {
+    if (this.done) return;
+    this.aborted = true;
+    this.settle();
+    this.drained?.();
+    this.abortCb?.();
+  }
+
+  onAbort(cb: () => void): void {
+    this.abortCb = cb;
+  }
+
+  send(status: number, headers: HeaderList, body: string | Uint8Array): void {
+    if (this.aborted || this.done) return;
+    // A status cannot follow a started stream; whoever failed after the commit point
+    // must have said so in the stream already.
+    if (this.streaming) return this.end();
+    this.res.cork(() => {
+      this.writeHead(status, headers);
+      this.res.end(body, this.front.draining);
+    });
+    this.settle();
+  }
+
+  startStream(status: number, headers: HeaderList): void {
+    if (this.aborted || this.done) return;
+    this.streaming = true;
+    this.res.cork(() => this.writeHead(status, headers));
+  }
+
+  write(chunk: Uint8Array): Promise<void> | void {
+    if (this.aborted || this.done) return;
+    let flushed = false;
+    this.res.cork(() => {
+      flushed = this.res.write(chunk);
+    });
+    if (flushed) return;
+
+    // uWS keeps the unsent bytes; we wait for the socket to drain before writing more.
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      this.res.onWritable(() => {
+        this.drained = undefined;
+        resolve();
+        return true;
+      });
+    });
+  }
+
+  end(): void {
+    if (this.aborted || this.done) return;
+    this.res.cork(() => this.res.end(undefined, this.front.draining));
+    this.settle();
+  }
+
+  forceClose(): void {
+    if (this.aborted || this.done) return;
+    this.res.close();
+  }
+
+  private writeHead(status: number, headers: HeaderList): void {
+    this.res.writeStatus(statusLine(status));
+    for (const [name, value] of headers) this.res.writeHeader(name, value);
+  }
+
+  private settle(): void {
+    if (this.done) return;
+    this.done = true;
+    this.front.open.delete(this);
+  }
+}
+
+class UwsFront implements RunningFront {
+  readonly kind = 'uws';
+  port = 0;
+  draining = false;
+  readonly open = new Set<UwsReply>();
+  private listenSocket: Uws.us_listen_socket | undefined;
+
+  constructor(
+    private readonly uws: UwsModule,
+    private readonly opts: FrontOptions,
+  ) {}
+
+  listen(): Promise<void> {
+    const app = this.uws.App();
+    app.any('/*', (res, req) => this.accept(res, req));
+    return new Promise((resolve, reject) => {
+      app.listen(this.opts.host, this.opts.port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = this.uws.us_socket_local_port(socket);
+        resolve();
+      });
+    });
+  }
+
+  get inFlight(): number {
+    return this.open.size;
+  }
+
+  stopListening(): void {
+    if (this.listenSocket === undefined) return;
+    this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  setDraining(): void {
+    this.draining = true;
+  }
+
+  closeAll(): void {
+    for (const reply of [...this.open]) reply.forceClose();
+  }
+
+  // Everything the request object offers must be read here: it dies when we return.
+  private accept(res: Uws.HttpResponse, req: Uws.HttpRequest): void {
+    const reply = new UwsReply(res, this);
+    res.onAborted(() => reply.markAborted());
+    this.open.add(reply);
+
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const path = req.getUrl();
+    const query = req.getQuery() ?? '';
+    const headers = new Map<string, string>();
+    req.forEach((name, value) => {
+      const prior = headers.get(name);
+      headers.set(name, prior === undefined ? value : `${prior}, ${value}`);
+    });
+    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const request = (body: Buffer): HttpRequest => ({
+      method,
+      path,
+      query,
+      headers,
+      body,
+      remoteAddress,
+    });
+
+    const lengthHeader = headers.get('content-length');
+    const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
+    const chunked = headers.has('transfer-encoding');
+    if (declared === undefined && !chunked && BODYLESS_METHODS.has(method)) {
+      this.dispatch(request(Buffer.alloc(0)), reply);
+      return;
+    }
+    if (declared !== undefined && declared > this.opts.maxBodyBytes) {
+      this.opts.reject(reply, 413, 'GW_ERR_REQ_BODY_TOO_LARGE');
+      return;
+    }
+    this.readBody(res, reply, declared, (body) => this.dispatch(request(body), reply));
+  }
+
+  private readBody(
+    res: Uws.HttpResponse,
+    reply: UwsReply,
+    declared: number | undefined,
+    onBody: (body: Buffer) => void,
+  ): void {
+    const max = this.opts.maxBodyBytes;
+    // With a Content-Length we copy each chunk once into its final place.
+    let buf = Buffer.allocUnsafe(declared ?? Math.min(16 * 1024, max));
+    let used = 0;
+    let refused = false;
+
+    res.onData((chunk, isLast) => {
+      if (refused) return;
+      const bytes = new Uint8Array(chunk);
+      if (used + bytes.length > max) {
+        refused = true;
+        this.opts.reject(reply, 413, 'GW_ERR_REQ_BODY_TOO_LARGE');
+        return;
+      }
+      if (used + bytes.length > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.min(max, Math.max(buf.length * 2, used + bytes.length)));
+        buf.copy(grown, 0, 0, used);
+        buf = grown;
+      }
+      buf.set(bytes, used); // copies: uWS reuses the chunk's memory after we return
+      used += bytes.length;
+      if (isLast) onBody(buf.subarray(0, used));
+    });
+  }
+
+  private dispatch(req: HttpRequest, reply: UwsReply): void {
+    void this.opts.handler(req, reply);
+  }
+}
+
+export async function startUwsFront(uws: UwsModule, opts: FrontOptions): Promise<RunningFront> {
+  const front = new UwsFront(uws, opts);
+  await front.listen();
+  return front;
+}

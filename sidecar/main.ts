@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// The command line: start, demo, keys. Everything else lives behind startSidecar().
+
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
+import { hashKey } from './auth/keys.js';
+import { embeddedDefaults } from './config/defaults.js';
+import { loadConfigFile } from './config/load.js';
+import { ConfigError } from './config/validate.js';
+import { createLogger, isLevel } from './observe/logger.js';
+import { startSidecar, type HttpKind } from './sidecar.js';
+import { runDemo } from './demo/run-demo.js';
+
+const USAGE = `modelgate: an OpenAI-compatible LLM gateway sidecar
+
+Usage:
+  modelgate start [--config FILE] [--port N] [--host H] [--http auto|uws|node] [--log-level L]
+  modelgate demo                  start the sidecar and mock providers, send requests, report
+  modelgate keys new [--id ID] [--project P] [--team T]
+                                  make a new API key and the config entry that accepts it
+  modelgate keys hash KEY         print the sha256 to put in api_keys[].sha256
+
+Environment: MODELGATE_CONFIG (as --config), MODELGATE_PORT (as --port),
+MODELGATE_LOG_LEVEL (debug|info|warn|error). With no config, providers come from
+OPENAI_API_KEY, GROQ_API_KEY, ... or, when none is set, the offline demo provider (demo/*).
+`;
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function fail(text: string, code = 2): never {
+  process.stderr.write(`modelgate: ${text}\n`);
+  process.exit(code);
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      http: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const level = values['log-level'] ?? process.env.MODELGATE_LOG_LEVEL ?? 'info';
+  if (!isLevel(level)) fail(`--log-level must be debug, info, warn or error, got "${level}"`);
+  const http = values.http ?? 'auto';
+  if (http !== 'auto' && http !== 'uws' && http !== 'node') {
+    fail(`--http must be auto, uws or node, got "${http}"`);
+  }
+  const portText = values.port ?? process.env.MODELGATE_PORT;
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    fail(`--port must be an integer from 0 to 65535, got "${portText}"`);
+  }
+
+  const logger = createLogger({ level });
+  const configPath = values.config ?? process.env.MODELGATE_CONFIG;
+  let policy: Policy;
+  try {
+    policy = configPath ? loadConfigFile(configPath) : embeddedDefaults(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  if (values.host !== undefined) policy.listen = { ...policy.listen!, host: values.host };
+  if (!configPath) {
+    logger.info('no config file: running on embedded defaults', {
+      providers: policy.providers.map((p) => p.id),
+    });
+  }
+
+  let sidecar;
+  try {
+    sidecar = await startSidecar({ policy, logger, port, http: http as HttpKind });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining', { signal });
+    void sidecar.drain().then(({ clean }) => {
+      logger.info('stopped', { clean });
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function keys(argv: string[]): void {
+  const [verb, ...rest] = argv;
+  if (verb === 'hash') {
+    if (rest.length !== 1) fail('usage: modelgate keys hash KEY');
+    out(hashKey(rest[0]));
+    return;
+  }
+  if (verb === 'new') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { id: { type: 'string' }, project: { type: 'string' }, team: { type: 'string' } },
+    });
+    const key = `sk-mg-${randomBytes(24).toString('base64url')}`;
+    const id = values.id ?? 'app';
+    out(`key (give it to the application; it is not stored anywhere): ${key}`);
+    out('config entry:');
+    out('api_keys:');
+    out(
+      `  - { id: ${id}, sha256: ${hashKey(key)}, project: ${values.project ?? 'default'}, ` +
+        `team: ${values.team ?? 'default'} }`,
+    );
+    return;
+  }
+  fail('usage: modelgate keys new|hash ...');
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'demo':
+      process.exitCode = await runDemo(out);
+      return;
+    case 'keys':
+      return keys(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+void main();

@@ -1,0 +1,55 @@
+// Structured JSON logs: a fixed message plus a data object, one line each. Callers pass
+// only allow-listed fields; nothing here inspects values for secrets, so nothing secret may
+// be handed in.
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  /** True when debug lines are written; check it before building costly data. */
+  readonly debugEnabled: boolean;
+  debug(msg: string, data?: object): void;
+  info(msg: string, data?: object): void;
+  warn(msg: string, data?: object): void;
+  error(msg: string, data?: object): void;
+}
+
+export interface LoggerOptions {
+  level?: Level;
+  /** Where each finished line goes (default: process.stdout). */
+  write?: (line: string) => void;
+  clock?: () => number;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const min = RANK[opts.level ?? 'info'];
+  const write = opts.write ?? ((line: string) => void process.stdout.write(line));
+  const clock = opts.clock ?? Date.now;
+
+  const emit = (level: Level, msg: string, data?: object): void => {
+    if (RANK[level] < min) return;
+    const head = `{"level":"${level}","time":"${new Date(clock()).toISOString()}","msg":${JSON.stringify(msg)}`;
+    const body = data === undefined ? '' : JSON.stringify(data).slice(1, -1);
+    write(body === '' ? `${head}}\n` : `${head},${body}}\n`);
+  };
+
+  return {
+    debugEnabled: min <= RANK.debug,
+    debug: (msg, data) => emit('debug', msg, data),
+    info: (msg, data) => emit('info', msg, data),
+    warn: (msg, data) => emit('warn', msg, data),
+    error: (msg, data) => emit('error', msg, data),
+  };
+}
+
+/** A logger that keeps its lines, for tests and for `modelgate demo`. */
+export function memoryLogger(level: Level = 'debug'): Logger & { lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level, write: (line) => void lines.push(JSON.parse(line)) });
+  return Object.assign(logger, { lines });
+}
+
+export function isLevel(value: string): value is Level {
+  return value in RANK;
+}

@@ -1,0 +1,104 @@
+// The adapter contract. The OpenAI chat schema is the canonical form inside the sidecar;
+// an adapter is the only code that knows a provider's wire format.
+
+import type { ErrorCode } from '../errors.js';
+
+export type JsonObject = Record<string, unknown>;
+
+/** What a chat handler asks an adapter to send. */
+export interface ChatCall {
+  /** The client's body as received, and parsed. */
+  readonly raw: Buffer;
+  readonly body: JsonObject;
+  /** The public model name the client asked for, and the provider's name for it. */
+  readonly model: string;
+  readonly target: string;
+  readonly stream: boolean;
+  /** Client headers forwarded on purpose (`x-pass-*`, prefix removed), already checked. */
+  readonly passHeaders: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface UpstreamRequest {
+  readonly origin: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer | string;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** Why an upstream attempt failed, already mapped to what the client should see. */
+export interface UpstreamFailure {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Safe for clients: no upstream body, no credential. */
+  readonly message: string;
+  readonly param?: string | null;
+  readonly retryAfter?: string;
+  /** Upstream status or error type, for the log line only. */
+  readonly detail?: string;
+}
+
+/** One canonical item decoded from an upstream stream. */
+export type StreamItem =
+  | {
+      readonly kind: 'chunk';
+      /** The canonical chunk's JSON text, ready to frame as `data: ...`. */
+      readonly data: string;
+      readonly shape: ChunkShape;
+      readonly usage?: Usage;
+      /** Indices of choices that reached a finish_reason in this chunk. */
+      readonly finished?: readonly number[];
+    }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'error'; readonly failure: UpstreamFailure };
+
+/**
+ * How a chunk matters to the relay: `content` commits the stream (text, tool calls,
+ * refusal); `lifecycle` may be held back (role-only, empty, finish); `usage` is the
+ * final `choices: []` usage chunk; `noise` is dropped (provider annotations).
+ */
+export type ChunkShape = 'content' | 'lifecycle' | 'usage' | 'noise';
+
+export interface StreamDecoder {
+  /** Feeds upstream bytes; returns the items they completed, in order. */
+  push(bytes: Uint8Array): StreamItem[];
+  /** At upstream EOF: items still pending, and whether an event was cut in half. */
+  end(): { items: StreamItem[]; cut: boolean };
+}
+
+export interface ChatAdapter {
+  buildChat(call: ChatCall): UpstreamRequest;
+  /** A 2xx non-streamed body into canonical bytes plus usage; a failure when unusable. */
+  parseChat(body: Buffer): { bytes: Uint8Array; usage?: Usage } | UpstreamFailure;
+  openStream(): StreamDecoder;
+  classifyError(status: number, headers: UpstreamHeaders, body: Buffer): UpstreamFailure;
+}
+
+export type UpstreamHeaders = Record<string, string | string[] | undefined>;
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: UpstreamHeaders;
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Drops the rest of the body and frees the connection. */
+  discard(): void;
+}
+
+export interface TransportOptions {
+  readonly signal: AbortSignal;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/** How bytes reach a provider: an undici pool, or the in-process demo provider. */
+export interface Transport {
+  request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}

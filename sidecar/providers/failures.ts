@@ -1,0 +1,59 @@
+// Maps transport-level errors (connect refused, reset, timeouts) to client-facing failures.
+// Upstream HTTP statuses are the adapters' to classify; this is what happens below HTTP.
+
+import type { UpstreamFailure } from './adapter.js';
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export function transportFailure(err: unknown, providerId: string): UpstreamFailure {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  const name = (err as { name?: string } | null)?.name ?? '';
+  if (TIMEOUT_CODES.has(code) || name === 'TimeoutError') {
+    return {
+      code: 'GW_ERR_UPSTREAM_TIMEOUT',
+      status: 504,
+      message: `Provider "${providerId}" did not answer in time.`,
+      detail: code || name,
+    };
+  }
+  return {
+    code: 'GW_ERR_UPSTREAM_UNREACHABLE',
+    status: 502,
+    message: `Provider "${providerId}" could not be reached.`,
+    detail: code || name || 'error',
+  };
+}
+
+/** Matches the provider phrasings of "your prompt does not fit" (OpenAI, vLLM, sglang). */
+const CONTEXT_PATTERNS = [
+  /context[_ ]length/i,
+  /maximum context/i,
+  /context window/i,
+  /longer than the model'?s? context/i,
+  /prompt is too long/i,
+  /input is too long/i,
+  /too many tokens/i,
+];
+
+export function isContextLengthMessage(message: string): boolean {
+  return CONTEXT_PATTERNS.some((re) => re.test(message));
+}
+
+/**
+ * Provider messages may quote part of a credential ("Incorrect API key provided: sk-ab***").
+ * Anything shaped like a key is masked before a message reaches a client or a log.
+ */
+export function scrubMessage(message: string, secrets: readonly string[] = []): string {
+  let out = message;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('***');
+  }
+  return out
+    .replace(/\b(sk|pk|rk|gsk|xai|key)[-_][A-Za-z0-9_*\-]{6,}/g, '$1-***')
+    .replace(/Bearer\s+\S+/gi, 'Bearer ***')
+    .slice(0, 2000);
+}

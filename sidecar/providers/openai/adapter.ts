@@ -1,0 +1,104 @@
+import type { ChatAdapter, ChatCall, UpstreamFailure, UpstreamRequest } from '../adapter.js';
+import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './classify-error.js';
+import { upstreamBody } from './request-body.js';
+import { OpenAIStreamDecoder } from './stream-decoder.js';
+import { readOpenAIUsage } from './usage.js';
+
+export interface OpenAIAdapterOptions {
+  providerId: string;
+  baseUrl: string;
+  /** The provider credential; absent for keyless local servers (Ollama, vLLM). */
+  apiKey?: string;
+  /** Static headers from the policy. */
+  headers?: Record<string, string>;
+  /** Azure OpenAI: deployment URLs, `api-version`, and the `api-key` header. */
+  azure?: { apiVersion: string };
+  maxStreamEventBytes?: number;
+}
+
+const USER_AGENT = 'modelgate/0.1';
+
+/** OpenAI and every vendor that speaks its protocol: bytes pass through, model patched. */
+export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
+  const url = new URL(opts.baseUrl);
+  const origin = url.origin;
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const ctx: ClassifyContext = {
+    providerId: opts.providerId,
+    secrets: opts.apiKey ? [opts.apiKey] : [],
+  };
+
+  const fixedHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'user-agent': USER_AGENT,
+    ...opts.headers,
+  };
+  if (opts.apiKey) {
+    if (opts.azure) fixedHeaders['api-key'] = opts.apiKey;
+    else fixedHeaders.authorization = `Bearer ${opts.apiKey}`;
+  }
+
+  const chatPath = (target: string): string =>
+    opts.azure
+      ? `${basePath}/openai/deployments/${encodeURIComponent(target)}/chat/completions` +
+        `?api-version=${encodeURIComponent(opts.azure.apiVersion)}`
+      : `${basePath}/chat/completions`;
+
+  return {
+    buildChat(call: ChatCall): UpstreamRequest {
+      let headers = fixedHeaders;
+      if (call.passHeaders.length > 0) {
+        headers = { ...fixedHeaders };
+        for (const [name, value] of call.passHeaders) {
+          // A client-supplied credential replaces the configured one, whatever its header.
+          if (name === 'authorization' || name === 'api-key') {
+            delete headers.authorization;
+            delete headers['api-key'];
+          }
+          headers[name] = value;
+        }
+      }
+      return {
+        origin,
+        path: chatPath(call.target),
+        headers,
+        body: upstreamBody(call.raw, call.body, {
+          target: call.target,
+          includeUsage: call.stream,
+        }),
+      };
+    },
+
+    parseChat(body: Buffer) {
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(body.toString()) as Record<string, unknown>;
+      } catch {
+        return badResponse(opts.providerId, 'a body that is not JSON');
+      }
+      if (parsed?.error !== undefined && parsed.choices === undefined) {
+        // Some OpenAI-compatible servers answer 200 with an error body.
+        const status = typeof readErrorBody(body).code === 'number' ? Number(readErrorBody(body).code) : 502;
+        return classifyOpenAIError(status >= 400 ? status : 502, {}, body, ctx);
+      }
+      if (!Array.isArray(parsed?.choices)) {
+        return badResponse(opts.providerId, 'a completion without choices');
+      }
+      return { bytes: body, usage: readOpenAIUsage(parsed.usage) };
+    },
+
+    openStream: () => new OpenAIStreamDecoder(ctx, opts.maxStreamEventBytes),
+
+    classifyError: (status, headers, body) => classifyOpenAIError(status, headers, body, ctx),
+  };
+}
+
+function badResponse(providerId: string, what: string): UpstreamFailure {
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message: `Provider "${providerId}" answered with ${what}.`,
+    detail: 'bad_body',
+  };
+}

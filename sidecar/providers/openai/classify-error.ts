@@ -1,0 +1,101 @@
+import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
+import { isContextLengthMessage, scrubMessage } from '../failures.js';
+
+interface OpenAIErrorBody {
+  message?: unknown;
+  type?: unknown;
+  code?: unknown;
+  param?: unknown;
+}
+
+/** Pulls `{error: {...}}` out of an OpenAI-style error body, tolerating non-JSON bodies. */
+export function readErrorBody(body: Buffer | string): OpenAIErrorBody {
+  try {
+    const parsed = JSON.parse(body.toString()) as { error?: unknown; message?: unknown };
+    if (typeof parsed.error === 'object' && parsed.error !== null) {
+      return parsed.error as OpenAIErrorBody;
+    }
+    if (typeof parsed.error === 'string') return { message: parsed.error };
+    return { message: parsed.message };
+  } catch {
+    return {};
+  }
+}
+
+export interface ClassifyContext {
+  providerId: string;
+  secrets: readonly string[];
+}
+
+/** Maps an upstream HTTP error status (and OpenAI error body) to what the client sees. */
+export function classifyOpenAIError(
+  status: number,
+  headers: UpstreamHeaders,
+  body: Buffer,
+  ctx: ClassifyContext,
+): UpstreamFailure {
+  const err = readErrorBody(body);
+  const upstreamMessage = typeof err.message === 'string' ? err.message : '';
+  const message = upstreamMessage
+    ? `Provider "${ctx.providerId}": ${scrubMessage(upstreamMessage, ctx.secrets)}`
+    : `Provider "${ctx.providerId}" answered HTTP ${status}.`;
+  const param = typeof err.param === 'string' ? err.param : null;
+  const detail = `http_${status}${typeof err.code === 'string' ? `:${err.code}` : ''}`;
+  const retryAfter = header(headers, 'retry-after');
+
+  if (status === 401) {
+    // The upstream rejected the sidecar's own credential: an operator problem, not the
+    // client's, and the upstream text may quote part of the key.
+    return {
+      code: 'GW_ERR_UPSTREAM_AUTH',
+      status: 502,
+      message: `Provider "${ctx.providerId}" rejected the credential configured for it.`,
+      detail,
+    };
+  }
+  if (status === 403) return { code: 'GW_ERR_UPSTREAM_PERMISSION', status, message, detail };
+  if (status === 404) return { code: 'GW_ERR_UPSTREAM_NOT_FOUND', status, message, param, detail };
+  if (status === 408 || status === 504) {
+    return { code: 'GW_ERR_UPSTREAM_TIMEOUT', status: 504, message, detail };
+  }
+  if (status === 429) {
+    return { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status, message, retryAfter, detail };
+  }
+  if (status === 503 || status === 529) {
+    return { code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, retryAfter, detail };
+  }
+  if (status >= 500) return { code: 'GW_ERR_UPSTREAM_ERROR', status: 502, message, detail };
+  if (err.code === 'context_length_exceeded' || isContextLengthMessage(upstreamMessage)) {
+    return { code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, param, detail };
+  }
+  return { code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, param, detail };
+}
+
+/** Maps an `{"error": ...}` frame found inside a 200 stream. */
+export function classifyStreamError(payload: unknown, ctx: ClassifyContext): UpstreamFailure {
+  const err = (payload as { error?: OpenAIErrorBody }).error ?? {};
+  const code = typeof err.code === 'string' ? err.code : '';
+  const type = typeof err.type === 'string' ? err.type : '';
+  const text = typeof err.message === 'string' ? scrubMessage(err.message, ctx.secrets) : '';
+  const message = `Provider "${ctx.providerId}" failed mid-stream${text ? `: ${text}` : '.'}`;
+  const detail = `stream:${code || type || 'error'}`;
+
+  if (/rate_limit|insufficient_quota|too_many_requests/i.test(`${code} ${type}`)) {
+    return { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status: 429, message, detail };
+  }
+  if (code === 'context_length_exceeded' || isContextLengthMessage(text)) {
+    return { code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, detail };
+  }
+  if (/invalid_request/i.test(type) || err.code === 400) {
+    return { code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, detail };
+  }
+  if (/overloaded/i.test(`${code} ${type}`)) {
+    return { code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, detail };
+  }
+  return { code: 'GW_ERR_STREAM_UPSTREAM_ERROR', status: 502, message, detail };
+}
+
+function header(headers: UpstreamHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,125 @@
+import { SseParser, type SseEvent } from '../../stream/sse-parser.js';
+import type { ChunkShape, StreamDecoder, StreamItem, Usage } from '../adapter.js';
+import { classifyStreamError, type ClassifyContext } from './classify-error.js';
+import { readOpenAIUsage } from './usage.js';
+
+interface Choice {
+  index?: unknown;
+  delta?: Record<string, unknown> | null;
+  finish_reason?: unknown;
+}
+
+/**
+ * Decodes an OpenAI-protocol chat stream into canonical items. Chunks pass through as the
+ * upstream's own JSON text; we parse each one only to learn its shape.
+ */
+export class OpenAIStreamDecoder implements StreamDecoder {
+  private readonly parser: SseParser;
+  private items: StreamItem[] = [];
+
+  constructor(
+    private readonly ctx: ClassifyContext,
+    maxEventBytes?: number,
+  ) {
+    this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
+  }
+
+  push(bytes: Uint8Array): StreamItem[] {
+    this.parser.push(bytes);
+    return this.take();
+  }
+
+  end(): { items: StreamItem[]; cut: boolean } {
+    const cut = this.parser.hasPartialEvent();
+    this.parser.end();
+    return { items: this.take(), cut };
+  }
+
+  private take(): StreamItem[] {
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
+
+  private onEvent(ev: SseEvent): void {
+    const data = ev.data;
+    if (data === '[DONE]') {
+      this.items.push({ kind: 'done' });
+      return;
+    }
+
+    let chunk: Record<string, unknown>;
+    try {
+      chunk = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      this.items.push({ kind: 'error', failure: this.badFrame() });
+      return;
+    }
+    if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+      this.items.push({ kind: 'error', failure: this.badFrame() });
+      return;
+    }
+    if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
+      this.items.push({ kind: 'error', failure: classifyStreamError(chunk, this.ctx) });
+      return;
+    }
+
+    const { shape, finished } = shapeOf(chunk);
+    const usage: Usage | undefined = readOpenAIUsage(chunk.usage);
+    this.items.push({ kind: 'chunk', data, shape, usage, finished });
+  }
+
+  private badFrame() {
+    return {
+      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+      status: 502,
+      message: `Provider "${this.ctx.providerId}" sent a stream event that is not JSON.`,
+      detail: 'stream:not_json',
+    } as const;
+  }
+}
+
+/**
+ * A chunk commits the stream when a client would show something from it. Azure sends
+ * `choices: []` prompt-filter chunks and delta-less annotation chunks: those are noise.
+ */
+export function shapeOf(chunk: Record<string, unknown>): {
+  shape: ChunkShape;
+  finished?: number[];
+} {
+  const choices = chunk.choices;
+  if (!Array.isArray(choices) || choices.length === 0) {
+    return { shape: chunk.usage ? 'usage' : 'noise' };
+  }
+
+  let shape: ChunkShape = 'noise';
+  let finished: number[] | undefined;
+  for (const choice of choices as Choice[]) {
+    const delta = choice.delta;
+    const finish = choice.finish_reason;
+    if (typeof finish === 'string') {
+      (finished ??= []).push(typeof choice.index === 'number' ? choice.index : 0);
+      if (shape === 'noise') shape = 'lifecycle';
+    }
+    if (delta === undefined || delta === null) continue;
+    if (bearsContent(delta)) shape = 'content';
+    else if (shape === 'noise') shape = 'lifecycle';
+  }
+  return { shape, finished };
+}
+
+function bearsContent(delta: Record<string, unknown>): boolean {
+  return (
+    nonEmpty(delta.content) ||
+    nonEmpty(delta.refusal) ||
+    nonEmpty(delta.reasoning_content) ||
+    nonEmpty(delta.reasoning) ||
+    (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) ||
+    (typeof delta.function_call === 'object' && delta.function_call !== null) ||
+    (typeof delta.audio === 'object' && delta.audio !== null)
+  );
+}
+
+function nonEmpty(value: unknown): boolean {
+  return typeof value === 'string' ? value.length > 0 : Array.isArray(value) && value.length > 0;
+}
