@@ -1,0 +1,446 @@
+import { create, ScalarType } from '@bufbuild/protobuf';
+import type { DescEnum, DescField, DescMessage, Message } from '@bufbuild/protobuf';
+import {
+  PolicySchema,
+  Protocol,
+  ProtocolSchema,
+  type ApiKey,
+  type Listen,
+  type Model,
+  type Policy,
+  type Provider,
+} from '../../proto/gen/modelgate/v1/policy_pb.js';
+
+/** One thing wrong with a config: where (`providers[1].base_url`) and why. */
+export interface Problem {
+  readonly path: string;
+  readonly reason: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ValidateOptions {
+  /** Where api_key_env names are looked up; defaults to process.env. */
+  readonly env?: Env;
+}
+
+/** Every problem found in one config, thrown once at startup. */
+export class ConfigError extends Error {
+  readonly source: string;
+  readonly problems: readonly Problem[];
+
+  constructor(source: string, problems: readonly Problem[]) {
+    const lines = problems.map((p) => `  ${p.path === '' ? '' : `${p.path}: `}${p.reason}`);
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`${source}: ${count} in the config:\n${lines.join('\n')}`);
+    this.name = 'ConfigError';
+    this.source = source;
+    this.problems = problems;
+  }
+}
+
+/**
+ * Turns a parsed YAML/JSON document (snake_case, as in the file) into a Policy. Shape problems
+ * (unknown fields, wrong types) and rule problems are collected together and thrown as one
+ * ConfigError, so a broken file is fixed in one round trip.
+ */
+export function policyFromDocument(
+  doc: unknown,
+  source: string,
+  options?: ValidateOptions,
+): Policy {
+  if (doc !== null && doc !== undefined && !isMapping(doc)) {
+    const sections = PolicySchema.fields.map((f) => f.name).join(', ');
+    const reason = `the config must be a mapping of sections (${sections}), got ${describe(doc)}`;
+    throw new ConfigError(source, [{ path: '', reason }]);
+  }
+
+  const shape: Problem[] = [];
+  const policy = decodeMessage(PolicySchema, doc ?? {}, '', shape) as Policy;
+
+  // A field that failed to decode was left empty; its "required" complaint would be noise.
+  const rules = validatePolicy(policy, options).filter((p) => !shape.some((s) => covers(s, p)));
+  const problems = [...shape, ...rules];
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return policy;
+}
+
+/** Throws a ConfigError when the policy breaks any rule; for policies not read from a file. */
+export function assertValidPolicy(policy: Policy, source: string, options?: ValidateOptions): void {
+  const problems = validatePolicy(policy, options);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+}
+
+/** The rules a Policy must satisfy, whatever produced it. Paths use the file's snake_case. */
+export function validatePolicy(policy: Policy, options: ValidateOptions = {}): Problem[] {
+  const problems: Problem[] = [];
+  const report: Report = (path, reason) => problems.push({ path, reason });
+
+  if (policy.listen) checkListen(policy.listen, report);
+  checkProviders(policy.providers, options.env ?? process.env, report);
+  checkModels(policy.models, policy.providers, report);
+  checkApiKeys(policy.apiKeys, report);
+  return problems;
+}
+
+type Report = (path: string, reason: string) => void;
+
+function covers(decoded: Problem, rule: Problem): boolean {
+  const p = decoded.path;
+  return rule.path === p || rule.path.startsWith(`${p}.`) || rule.path.startsWith(`${p}[`);
+}
+
+// ---- rules -------------------------------------------------------------------------------
+
+const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// POSIX names for utility environment variables: upper case, digits, underscore. Being strict
+// here also means a pasted key (sk-..., gsk_...) is refused without being echoed back.
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 section 5.6.2 token
+const CREDENTIAL_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'api-key',
+  'x-api-key',
+]);
+const GATEWAY_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function checkListen(listen: Listen, report: Report) {
+  if (/[\s/]/.test(listen.host)) {
+    report('listen.host', `must be a host name or IP address, got ${show(listen.host)}`);
+  }
+  if (listen.port > 65535) {
+    report('listen.port', `must be from 0 to 65535 (0 means 4100), got ${listen.port}`);
+  }
+}
+
+function checkProviders(providers: readonly Provider[], env: Env, report: Report) {
+  const seen = new Map<string, number>();
+
+  providers.forEach((p, i) => {
+    const at = `providers[${i}]`;
+    if (p.id === '') report(`${at}.id`, 'required');
+    else if (!PROVIDER_ID.test(p.id)) {
+      report(`${at}.id`, `must be letters, digits, ".", "_" or "-", got ${show(p.id)}`);
+    } else if (seen.has(p.id)) {
+      report(`${at}.id`, `duplicate id "${p.id}" (also providers[${seen.get(p.id)}])`);
+    } else seen.set(p.id, i);
+
+    checkProtocolFields(p, at, report);
+    if (p.apiKeyEnv !== '') checkApiKeyEnv(p, `${at}.api_key_env`, env, report);
+    for (const [name, value] of Object.entries(p.headers)) {
+      checkHeader(name, value, `${at}.headers`, report);
+    }
+  });
+}
+
+function checkProtocolFields(p: Provider, at: string, report: Report) {
+  if (p.protocol === Protocol.UNSPECIFIED) {
+    report(`${at}.protocol`, `required: one of ${[...protocolNames().keys()].join(', ')}`);
+    return;
+  }
+
+  const name = protocolName(p.protocol);
+  const azure = p.protocol === Protocol.AZURE_OPENAI;
+  if (p.protocol === Protocol.DEMO) {
+    // The demo provider answers in-process; a URL or key here means the author expected traffic.
+    if (p.baseUrl !== '') report(`${at}.base_url`, 'not used by protocol demo (no network)');
+    if (p.apiKeyEnv !== '') report(`${at}.api_key_env`, 'not used by protocol demo (no network)');
+  } else if (p.baseUrl === '') {
+    report(`${at}.base_url`, `required for protocol ${name}`);
+  } else {
+    checkBaseUrl(p.baseUrl, `${at}.base_url`, report);
+  }
+
+  if (azure && p.apiVersion === '') {
+    report(`${at}.api_version`, 'required for protocol azure_openai (e.g. 2024-10-21)');
+  }
+  if (!azure && p.apiVersion !== '') {
+    report(`${at}.api_version`, `only used by protocol azure_openai, not ${name}`);
+  }
+  if (azure && p.apiKeyEnv === '') {
+    report(`${at}.api_key_env`, 'required for protocol azure_openai (it sends an api-key header)');
+  }
+}
+
+function checkBaseUrl(value: string, path: string, report: Report) {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    report(path, `must be an http:// or https:// URL, got ${show(value)}`);
+    return;
+  }
+
+  // Checked before anything echoes the value: user:password@ is a secret in the wrong place.
+  if (url.username !== '' || url.password !== '') {
+    report(path, 'must not contain credentials (user:password@); use api_key_env');
+  } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    report(path, `must be an http:// or https:// URL, got ${show(value)}`);
+  }
+}
+
+function checkApiKeyEnv(p: Provider, path: string, env: Env, report: Report) {
+  if (!ENV_NAME.test(p.apiKeyEnv)) {
+    report(path, 'must name an environment variable (A-Z, 0-9, _), not hold the key itself');
+    return;
+  }
+
+  // Never echo the value: it is the provider's secret.
+  const value = env[p.apiKeyEnv];
+  if (value === undefined || value === '') {
+    report(path, `environment variable ${p.apiKeyEnv} is not set: "${p.id}" cannot authenticate`);
+  } else if (/[\s\x00-\x1f\x7f]/.test(value)) {
+    report(path, `environment variable ${p.apiKeyEnv} contains whitespace or control characters`);
+  }
+}
+
+function checkHeader(name: string, value: string, at: string, report: Report) {
+  const path = HEADER_NAME.test(name) ? `${at}.${name}` : `${at}[${JSON.stringify(name)}]`;
+  const lower = name.toLowerCase();
+
+  // Header values are never echoed: some people put tokens in them.
+  if (!HEADER_NAME.test(name)) report(path, 'is not a valid HTTP header name');
+  else if (CREDENTIAL_HEADERS.has(lower)) {
+    report(path, 'would carry a credential; secrets belong in api_key_env, never in the config');
+  } else if (GATEWAY_HEADERS.has(lower)) report(path, 'is set by the gateway itself');
+
+  if (/[\r\n\0]/.test(value)) report(path, 'value must not contain CR, LF or NUL');
+}
+
+function checkModels(models: readonly Model[], providers: readonly Provider[], report: Report) {
+  const ids = providers.map((p) => p.id).filter((id) => id !== '');
+  const known = ids.length > 0 ? `known: ${ids.join(', ')}` : 'no providers are defined';
+  const seen = new Map<string, number>();
+  if (models.length === 0) report('models', 'must list at least one model');
+
+  models.forEach((m, i) => {
+    const at = `models[${i}]`;
+    const star = m.name.indexOf('*');
+    if (m.name === '') report(`${at}.name`, 'required');
+    else if (star !== -1 && star !== m.name.length - 1) {
+      report(
+        `${at}.name`,
+        `"*" is allowed only at the end (a prefix pattern), got ${show(m.name)}`,
+      );
+    } else if (seen.has(m.name)) {
+      report(`${at}.name`, `duplicate name "${m.name}" (also models[${seen.get(m.name)}])`);
+    } else seen.set(m.name, i);
+
+    if (m.provider === '') report(`${at}.provider`, 'required');
+    else if (!ids.includes(m.provider)) {
+      report(`${at}.provider`, `no provider with id ${show(m.provider)} (${known})`);
+    }
+
+    const targetStars = m.target.split('*').length - 1;
+    if (m.target === '') report(`${at}.target`, 'required: the model name the provider knows');
+    else if (targetStars > 0 && star === -1) {
+      report(`${at}.target`, `may contain "*" only when name ends in "*", got ${show(m.target)}`);
+    } else if (targetStars > 1) {
+      report(`${at}.target`, `may contain "*" at most once, got ${show(m.target)}`);
+    }
+  });
+}
+
+function checkApiKeys(keys: readonly ApiKey[], report: Report) {
+  const ids = new Map<string, number>();
+  const hashes = new Map<string, number>();
+
+  keys.forEach((k, i) => {
+    const at = `api_keys[${i}]`;
+    if (k.id === '') report(`${at}.id`, 'required');
+    else if (ids.has(k.id)) {
+      report(`${at}.id`, `duplicate id "${k.id}" (also api_keys[${ids.get(k.id)}])`);
+    } else ids.set(k.id, i);
+
+    // Not echoed: the usual mistake is pasting the key itself here.
+    const first = hashes.get(k.sha256);
+    if (!SHA256_HEX.test(k.sha256)) {
+      report(
+        `${at}.sha256`,
+        'must be 64 lowercase hex characters (the SHA-256 of the key, see "modelgate keys hash")',
+      );
+    } else if (first !== undefined) {
+      report(`${at}.sha256`, `same hash as api_keys[${first}]: one key listed twice`);
+    } else hashes.set(k.sha256, i);
+  });
+}
+
+// ---- shape: document -> message ----------------------------------------------------------
+
+/** Reads a mapping into a message by proto field names; records problems, never throws. */
+function decodeMessage(
+  desc: DescMessage,
+  value: unknown,
+  path: string,
+  problems: Problem[],
+): Message {
+  const init: Record<string, unknown> = {};
+  if (!isMapping(value)) {
+    problems.push({ path, reason: `must be a mapping, got ${describe(value)}` });
+    return create(desc) as Message;
+  }
+
+  for (const [key, raw] of Object.entries(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    const field = desc.fields.find((f) => f.name === key);
+    if (field === undefined) {
+      const names = desc.fields.map((f) => f.name);
+      const guess = closest(key, names);
+      const hint = guess ? `did you mean ${guess}?` : `known: ${names.join(', ')}`;
+      problems.push({ path: at, reason: `unknown field (${hint})` });
+      continue;
+    }
+
+    // YAML `key:` with nothing after it reads as null: treat it as not set, like proto JSON.
+    if (raw === null) continue;
+    const decoded = decodeField(field, raw, at, problems);
+    if (decoded !== undefined) init[field.localName] = decoded;
+  }
+  return create(desc, init) as Message;
+}
+
+function decodeField(field: DescField, raw: unknown, path: string, problems: Problem[]): unknown {
+  switch (field.fieldKind) {
+    case 'scalar':
+      return decodeScalar(field.scalar, raw, path, problems);
+    case 'enum':
+      return decodeEnum(field.enum, raw, path, problems);
+    case 'message':
+      return decodeMessage(field.message, raw, path, problems);
+    case 'list': {
+      if (!Array.isArray(raw)) return mismatch(path, 'a list', raw, problems);
+      // Message items keep their index even when broken, so later paths stay right.
+      const items = raw.map((item, i) => {
+        const at = `${path}[${i}]`;
+        if (field.listKind === 'message') return decodeMessage(field.message, item, at, problems);
+        if (field.listKind === 'enum') return decodeEnum(field.enum, item, at, problems);
+        return decodeScalar(field.scalar, item, at, problems);
+      });
+      return items.filter((item) => item !== undefined);
+    }
+    case 'map': {
+      if (!isMapping(raw)) return mismatch(path, 'a mapping', raw, problems);
+      // Keys are taken as written: the Policy only has string-keyed maps.
+      const entries = Object.entries(raw).map(([key, item]) => {
+        const at = `${path}.${key}`;
+        if (field.mapKind === 'message')
+          return [key, decodeMessage(field.message, item, at, problems)];
+        if (field.mapKind === 'enum') return [key, decodeEnum(field.enum, item, at, problems)];
+        return [key, decodeScalar(field.scalar, item, at, problems)];
+      });
+      return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+    }
+  }
+}
+
+const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
+  [ScalarType.UINT32]: [0, 0xffff_ffff],
+  [ScalarType.FIXED32]: [0, 0xffff_ffff],
+  [ScalarType.INT32]: [-0x8000_0000, 0x7fff_ffff],
+  [ScalarType.SINT32]: [-0x8000_0000, 0x7fff_ffff],
+  [ScalarType.SFIXED32]: [-0x8000_0000, 0x7fff_ffff],
+};
+
+function decodeScalar(type: ScalarType, raw: unknown, path: string, problems: Problem[]) {
+  const range = INTEGER_RANGES[type];
+  if (range) {
+    const [min, max] = range;
+    const ok = Number.isInteger(raw) && (raw as number) >= min && (raw as number) <= max;
+    return ok ? raw : mismatch(path, `a whole number from ${min} to ${max}`, raw, problems);
+  }
+
+  switch (type) {
+    case ScalarType.STRING:
+      return typeof raw === 'string' ? raw : mismatch(path, 'a string', raw, problems);
+    case ScalarType.BOOL:
+      return typeof raw === 'boolean' ? raw : mismatch(path, 'true or false', raw, problems);
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return typeof raw === 'number' ? raw : mismatch(path, 'a number', raw, problems);
+    default:
+      // 64-bit integers and bytes have no field in the Policy yet; add them here when one does.
+      throw new Error(`config files cannot express ${ScalarType[type]} fields (${path})`);
+  }
+}
+
+function decodeEnum(desc: DescEnum, raw: unknown, path: string, problems: Problem[]) {
+  const names = enumNames(desc);
+  const number = typeof raw === 'string' ? names.get(raw) : undefined;
+  if (number !== undefined) return number;
+
+  const guess = typeof raw === 'string' ? closest(raw, [...names.keys()]) : undefined;
+  const hint = guess ? ` (did you mean ${guess}?)` : '';
+  const reason = `must be one of ${[...names.keys()].join(', ')}, got ${describe(raw)}${hint}`;
+  problems.push({ path, reason });
+  return undefined;
+}
+
+/** File spelling of enum values: `PROTOCOL_AZURE_OPENAI` is written `azure_openai`. */
+function enumNames(desc: DescEnum): Map<string, number> {
+  const values = desc.values.filter((v) => v.number !== 0);
+  return new Map(values.map((v) => [v.localName.toLowerCase(), v.number]));
+}
+
+function protocolNames() {
+  return enumNames(ProtocolSchema);
+}
+
+function protocolName(protocol: Protocol): string {
+  return [...protocolNames()].find(([, n]) => n === protocol)?.[0] ?? String(protocol);
+}
+
+function mismatch(path: string, expected: string, raw: unknown, problems: Problem[]): undefined {
+  problems.push({ path, reason: `must be ${expected}, got ${describe(raw)}` });
+  return undefined;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (isMapping(value)) return 'a mapping';
+  if (typeof value === 'string') return show(value);
+  return String(value);
+}
+
+/** A config value quoted for a message, cut short so one bad line stays one line. */
+function show(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+
+// ---- did you mean ------------------------------------------------------------------------
+
+/** The candidate a typo most likely meant: same letters ignoring case and _/-, or 1-2 edits. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  const squash = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
+  let best: string | undefined;
+  let bestDistance = Infinity;
+
+  for (const candidate of candidates) {
+    const distance = squash(candidate) === squash(word) ? 0 : editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return bestDistance <= Math.min(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Optimal string alignment distance: Levenshtein plus swapping two neighbours. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length)]);
+  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
+
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2][j - 2] + 1);
+      }
+      rows[i][j] = d;
+    }
+  }
+  return rows[a.length][b.length];
+}

@@ -1,0 +1,120 @@
+import { create } from '@bufbuild/protobuf';
+import { describe, expect, it } from 'vitest';
+import { LimitsSchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import {
+  DEFAULT_LIMITS,
+  embeddedDefaults,
+  withDefaultLimits,
+} from '../../sidecar/config/defaults.js';
+import { OPENAI_VENDORS } from '../../sidecar/config/openai-vendors.js';
+import { ConfigError, validatePolicy } from '../../sidecar/config/validate.js';
+
+const routes = (policy: Policy) =>
+  policy.models.map((m) => `${m.name} -> ${m.provider}:${m.target}`);
+
+describe('embeddedDefaults', () => {
+  it('serves only the demo provider when no vendor key is set', () => {
+    const policy = embeddedDefaults({});
+
+    expect(policy.providers).toHaveLength(1);
+    expect(policy.providers[0]).toMatchObject({ id: 'demo', protocol: Protocol.DEMO, baseUrl: '' });
+    expect(routes(policy)).toEqual(['demo/* -> demo:*']);
+    expect(policy.apiKeys).toEqual([]);
+  });
+
+  it('listens on loopback port 4100 with every limit at its default', () => {
+    const policy = embeddedDefaults({});
+    expect(policy.listen).toMatchObject({ host: '127.0.0.1', port: 4100 });
+    expect(policy.limits).toMatchObject(DEFAULT_LIMITS);
+  });
+
+  it('routes openai/* and the bare OpenAI model families when OPENAI_API_KEY is set', () => {
+    const policy = embeddedDefaults({ OPENAI_API_KEY: 'sk-test' });
+
+    expect(policy.providers).toHaveLength(1);
+    expect(policy.providers[0]).toMatchObject({
+      id: 'openai',
+      protocol: Protocol.OPENAI,
+      baseUrl: 'https://api.openai.com/v1',
+      apiKeyEnv: 'OPENAI_API_KEY',
+    });
+    // Bare patterns map to themselves, so "gpt-4o" reaches OpenAI as "gpt-4o".
+    expect(routes(policy)).toEqual([
+      'openai/* -> openai:*',
+      'gpt-* -> openai:gpt-*',
+      'o1* -> openai:o1*',
+      'o3* -> openai:o3*',
+      'o4* -> openai:o4*',
+      'chatgpt-* -> openai:chatgpt-*',
+    ]);
+  });
+
+  it('lets OPENAI_BASE_URL replace the OpenAI base URL', () => {
+    const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' };
+    expect(embeddedDefaults(env).providers[0].baseUrl).toBe('http://127.0.0.1:11434/v1');
+  });
+
+  it('adds one provider and one <id>/* pattern per vendor key, in table order', () => {
+    const policy = embeddedDefaults({ MISTRAL_API_KEY: 'm', GROQ_API_KEY: 'g' });
+    expect(policy.providers.map((p) => [p.id, p.baseUrl, p.apiKeyEnv])).toEqual([
+      ['groq', 'https://api.groq.com/openai/v1', 'GROQ_API_KEY'],
+      ['mistral', 'https://api.mistral.ai/v1', 'MISTRAL_API_KEY'],
+    ]);
+    expect(routes(policy)).toEqual(['groq/* -> groq:*', 'mistral/* -> mistral:*']);
+  });
+
+  it('treats an empty key variable as unset', () => {
+    expect(embeddedDefaults({ OPENAI_API_KEY: '' }).providers[0].id).toBe('demo');
+  });
+
+  it.each(OPENAI_VENDORS.map((v) => [v.id, v.apiKeyEnv]))(
+    'builds a valid policy for %s from %s',
+    (id, apiKeyEnv) => {
+      const env = { [apiKeyEnv]: 'key-value' };
+      const policy = embeddedDefaults(env);
+      expect(policy.providers.map((p) => p.id)).toEqual([id]);
+      expect(validatePolicy(policy, { env })).toEqual([]);
+    },
+  );
+
+  it('refuses a malformed OPENAI_BASE_URL without repeating the key', () => {
+    const env = { OPENAI_API_KEY: 'sk-secret-d41d8c', OPENAI_BASE_URL: 'api.openai.com' };
+    expect(() => embeddedDefaults(env)).toThrow(ConfigError);
+    expect(() => embeddedDefaults(env)).toThrow(/providers\[0\]\.base_url: must be an http/);
+    expect(() => embeddedDefaults(env)).not.toThrow(/sk-secret-d41d8c/);
+  });
+
+  it('refuses a key with a trailing newline without repeating it', () => {
+    const env = { GROQ_API_KEY: 'gsk_secret_77aa\n' };
+    expect(() => embeddedDefaults(env)).toThrow(/GROQ_API_KEY contains whitespace/);
+    expect(() => embeddedDefaults(env)).not.toThrow(/gsk_secret_77aa/);
+  });
+});
+
+describe('DEFAULT_LIMITS', () => {
+  it('holds the documented values', () => {
+    expect(DEFAULT_LIMITS).toEqual({
+      maxBodyBytes: 4194304,
+      requestTimeoutMs: 600000,
+      connectTimeoutMs: 10000,
+      firstByteTimeoutMs: 60000,
+      idleTimeoutMs: 60000,
+      drainTimeoutMs: 30000,
+      maxStreamEventBytes: 8388608,
+    });
+  });
+});
+
+describe('withDefaultLimits', () => {
+  it('fills only the zero fields and leaves the input untouched', () => {
+    const limits = create(LimitsSchema, { maxBodyBytes: 1024, idleTimeoutMs: 5 });
+    const filled = withDefaultLimits(limits);
+
+    expect(filled).toMatchObject({ ...DEFAULT_LIMITS, maxBodyBytes: 1024, idleTimeoutMs: 5 });
+    expect(limits.requestTimeoutMs).toBe(0);
+  });
+
+  it('gives every default when there are no limits at all', () => {
+    expect(withDefaultLimits(undefined)).toMatchObject(DEFAULT_LIMITS);
+  });
+});
