@@ -188,7 +188,12 @@ export class GatewayError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    opts: { param?: string | null; cause?: unknown; status?: number; headers?: Record<string, string> } = {},
+    opts: {
+      param?: string | null;
+      cause?: unknown;
+      status?: number;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'GatewayError';
@@ -204,6 +209,8 @@ export class GatewayError extends Error {
 
   /** The client-facing envelope: never the cause, never upstream bodies. */
   toJSON(): { error: { message: string; type: string; param: string | null; code: string } } {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return {
+      error: { message: this.message, type: this.type, param: this.param, code: this.code },
+    };
   }
 }

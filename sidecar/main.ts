@@ -3,7 +3,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
+import { create } from '@bufbuild/protobuf';
+import { ListenSchema, type Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
 import { hashKey } from './auth/keys.js';
 import { embeddedDefaults } from './config/defaults.js';
 import { loadConfigFile } from './config/load.js';
@@ -67,7 +68,9 @@ async function start(argv: string[]): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  if (values.host !== undefined) policy.listen = { ...policy.listen!, host: values.host };
+  if (values.host !== undefined) {
+    policy.listen = create(ListenSchema, { port: policy.listen?.port ?? 0, host: values.host });
+  }
   if (!configPath) {
     logger.info('no config file: running on embedded defaults', {
       providers: policy.providers.map((p) => p.id),

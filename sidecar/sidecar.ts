@@ -2,7 +2,7 @@
 
 import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
 import { KeyRing } from './auth/keys.js';
-import { withDefaultLimits } from './config/defaults.js';
+import { DEFAULT_LISTEN, withDefaultLimits } from './config/defaults.js';
 import { GatewayError } from './errors.js';
 import { startNodeFront } from './http/node-front.js';
 import { sendError } from './http/respond.js';
@@ -43,8 +43,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const { policy, logger } = opts;
   const env = opts.env ?? process.env;
   const limits = withDefaultLimits(policy.limits);
-  const host = policy.listen?.host || '127.0.0.1';
-  const port = opts.port ?? policy.listen?.port ?? 4100;
+  const host = policy.listen?.host || DEFAULT_LISTEN.host;
+  // Zero in the policy means the default port; an explicit 0 from the caller picks a free one.
+  const port = opts.port ?? (policy.listen?.port || DEFAULT_LISTEN.port);
 
   // Without keys anyone who can connect may spend the provider credentials: allowed only
   // where "anyone" means processes on this machine.
@@ -127,7 +128,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   };
 }
 
-async function startFront(kind: HttpKind, opts: FrontOptions, logger: Logger): Promise<RunningFront> {
+async function startFront(
+  kind: HttpKind,
+  opts: FrontOptions,
+  logger: Logger,
+): Promise<RunningFront> {
   if (kind === 'node') return startNodeFront(opts);
   const uws = loadUws();
   if (!(uws instanceof Error)) return startUwsFront(uws, opts);

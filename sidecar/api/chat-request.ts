@@ -187,7 +187,10 @@ function integer(obj: JsonObject, key: string, min: number, max = Number.MAX_SAF
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const bounds = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-    throw invalid(key, `'${key}' must be an integer ${min === Number.MIN_SAFE_INTEGER ? '' : bounds}`.trim() + '.');
+    throw invalid(
+      key,
+      `'${key}' must be an integer ${min === Number.MIN_SAFE_INTEGER ? '' : bounds}`.trim() + '.',
+    );
   }
   return value;
 }

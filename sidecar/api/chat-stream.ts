@@ -97,7 +97,8 @@ export class StreamRelay {
 
     this.state = State.Ended;
     ctx.errorCode = failure.code;
-    ctx.outcome = failure.code === 'GW_ERR_STREAM_INTERRUPTED' ? 'stream_interrupted' : 'stream_error';
+    ctx.outcome =
+      failure.code === 'GW_ERR_STREAM_INTERRUPTED' ? 'stream_interrupted' : 'stream_error';
     const event: GatewayError = toGatewayError(failure);
     await reply.write(encodeData(JSON.stringify(event)));
     reply.end();

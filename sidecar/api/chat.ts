@@ -65,7 +65,11 @@ export async function handleChat(
       idleTimeoutMs: deps.limits.idleTimeoutMs,
     });
   } catch (err) {
-    return fail(reply, ctx, aborted(reply, ctx) ? undefined : transportFailure(err, endpoint.provider.id));
+    return fail(
+      reply,
+      ctx,
+      aborted(reply, ctx) ? undefined : transportFailure(err, endpoint.provider.id),
+    );
   }
   ctx.upstreamRequestId = header(res.headers['x-request-id']);
 
@@ -81,7 +85,11 @@ export async function handleChat(
     body = await readBody(res, deps.limits.maxResponseBytes, false);
   } catch (err) {
     if (aborted(reply, ctx)) return;
-    return fail(reply, ctx, err instanceof TooLarge ? tooLarge(endpoint) : transportFailure(err, endpoint.provider.id));
+    return fail(
+      reply,
+      ctx,
+      err instanceof TooLarge ? tooLarge(endpoint) : transportFailure(err, endpoint.provider.id),
+    );
   }
   const parsed = endpoint.provider.adapter.parseChat(body);
   if ('code' in parsed) return fail(reply, ctx, parsed);
@@ -101,7 +109,12 @@ async function relay(
   const relay = new StreamRelay({
     reply,
     ctx,
-    headers: [['content-type', 'text/event-stream; charset=utf-8'], ['cache-control', 'no-cache'], ['x-request-id', ctx.requestId], ...served],
+    headers: [
+      ['content-type', 'text/event-stream; charset=utf-8'],
+      ['cache-control', 'no-cache'],
+      ['x-request-id', ctx.requestId],
+      ...served,
+    ],
     clientWantsUsage: chat.includeUsage,
     choices: chat.n,
   });
@@ -124,7 +137,11 @@ async function relay(
         : transportFailure(err, endpoint.provider.id);
     await relay.fail(
       failure.code === 'GW_ERR_UPSTREAM_UNREACHABLE'
-        ? { ...failure, code: 'GW_ERR_STREAM_INTERRUPTED', message: 'The provider stream broke off before the answer was complete.' }
+        ? {
+            ...failure,
+            code: 'GW_ERR_STREAM_INTERRUPTED',
+            message: 'The provider stream broke off before the answer was complete.',
+          }
         : failure,
     );
   } finally {

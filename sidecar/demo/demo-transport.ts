@@ -59,7 +59,9 @@ export class DemoTransport implements Transport {
       );
     const frames: Uint8Array[] = [];
     for (let index = 0; index < n; index++) {
-      frames.push(chunk([{ index, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
+      frames.push(
+        chunk([{ index, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
+      );
       for (const piece of reply.text.match(/\S+\s*/g) ?? []) {
         frames.push(chunk([{ index, delta: { content: piece }, finish_reason: null }]));
       }

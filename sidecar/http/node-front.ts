@@ -1,11 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type {
-  FrontOptions,
-  HeaderList,
-  HttpReply,
-  HttpRequest,
-  RunningFront,
-} from './types.js';
+import type { FrontOptions, HeaderList, HttpReply, HttpRequest, RunningFront } from './types.js';
 
 /** The same contract as the uWS front, served by node:http when the native module is absent. */
 class NodeReply implements HttpReply {

@@ -13,7 +13,11 @@ export function sendJson(
   extra: HeaderList = [],
 ): void {
   ctx.status = status;
-  reply.send(status, [['content-type', JSON_TYPE], ['x-request-id', ctx.requestId], ...extra], body);
+  reply.send(
+    status,
+    [['content-type', JSON_TYPE], ['x-request-id', ctx.requestId], ...extra],
+    body,
+  );
 }
 
 /** Sends a failure in the OpenAI error envelope. Upstream bodies never get here. */

@@ -2,13 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
 import { statusLine } from './status-line.js';
-import type {
-  FrontOptions,
-  HeaderList,
-  HttpReply,
-  HttpRequest,
-  RunningFront,
-} from './types.js';
+import type { FrontOptions, HeaderList, HttpReply, HttpRequest, RunningFront } from './types.js';
 
 type UwsModule = typeof Uws;
 
@@ -94,7 +88,9 @@ class UwsReply implements HttpReply {
 
   end(): void {
     if (this.aborted || this.done) return;
-    this.res.cork(() => this.res.end(undefined, this.front.draining));
+    // No closeConnection here: on a chunked response uWS would then write a header after
+    // the body has started, corrupting the framing.
+    this.res.cork(() => this.res.end());
     this.settle();
   }
 
@@ -220,7 +216,9 @@ class UwsFront implements RunningFront {
         return;
       }
       if (used + bytes.length > buf.length) {
-        const grown = Buffer.allocUnsafe(Math.min(max, Math.max(buf.length * 2, used + bytes.length)));
+        const grown = Buffer.allocUnsafe(
+          Math.min(max, Math.max(buf.length * 2, used + bytes.length)),
+        );
         buf.copy(grown, 0, 0, used);
         buf = grown;
       }

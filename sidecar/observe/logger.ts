@@ -44,7 +44,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 }
 
 /** A logger that keeps its lines, for tests and for `modelgate demo`. */
-export function memoryLogger(level: Level = 'debug'): Logger & { lines: Record<string, unknown>[] } {
+export function memoryLogger(
+  level: Level = 'debug',
+): Logger & { lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level, write: (line) => void lines.push(JSON.parse(line)) });
   return Object.assign(logger, { lines });

@@ -18,14 +18,22 @@ export interface RegistryOptions {
 }
 
 /** Builds every provider of the policy once; credentials are read from the environment here. */
-export function buildProviders(policy: Policy, opts: RegistryOptions): Map<string, ProviderRuntime> {
+export function buildProviders(
+  policy: Policy,
+  opts: RegistryOptions,
+): Map<string, ProviderRuntime> {
   const http = new HttpTransport({ connectTimeoutMs: opts.connectTimeoutMs });
   const demo = new DemoTransport();
   const providers = new Map<string, ProviderRuntime>();
 
   for (const p of policy.providers) {
     const transport = p.protocol === Protocol.DEMO ? demo : http;
-    providers.set(p.id, { id: p.id, protocol: p.protocol, adapter: adapterFor(p, opts), transport });
+    providers.set(p.id, {
+      id: p.id,
+      protocol: p.protocol,
+      adapter: adapterFor(p, opts),
+      transport,
+    });
   }
   return providers;
 }

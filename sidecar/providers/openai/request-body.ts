@@ -20,7 +20,8 @@ export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buf
 
   if (sameModel && !needsUsage) return raw;
   const modelAt = sameModel ? undefined : findModelValue(raw, body.model as string);
-  const patchable = (sameModel || modelAt !== undefined) && (!needsUsage || !('stream_options' in body));
+  const patchable =
+    (sameModel || modelAt !== undefined) && (!needsUsage || !('stream_options' in body));
   if (!patchable) return reserialize(body, edit, needsUsage);
 
   const parts: Buffer[] = [];
@@ -71,6 +72,10 @@ function findModelValue(raw: Buffer, model: string): { start: number; end: numbe
 }
 
 function skipSpace(raw: Buffer, i: number): number {
-  while (i < raw.length && (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09)) i++;
+  while (
+    i < raw.length &&
+    (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09)
+  )
+    i++;
   return i;
 }

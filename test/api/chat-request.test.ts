@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { parseChatRequest } from '../../sidecar/api/chat-request.js';
+import { GatewayError } from '../../sidecar/errors.js';
+
+const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+
+function rejection(body: unknown): { code: string; param: string | null; status: number } {
+  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  try {
+    parseChatRequest(raw);
+  } catch (err) {
+    if (err instanceof GatewayError)
+      return { code: err.code, param: err.param, status: err.status };
+    throw err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('parseChatRequest', () => {
+  it('accepts every field a client may send', () => {
+    const full = {
+      ...base,
+      stream: true,
+      stream_options: { include_usage: true },
+      n: 2,
+      tools: [
+        { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } },
+      ],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      parallel_tool_calls: false,
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: {} } },
+      messages: [
+        { role: 'developer', content: 'be brief' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+        { role: 'assistant', content: null, tool_calls: [] },
+        { role: 'tool', tool_call_id: 'call_1', content: '18C' },
+      ],
+      stop: ['END'],
+      seed: 7,
+      logprobs: true,
+      top_logprobs: 3,
+      user: 'u-1',
+      max_tokens: 100,
+      max_completion_tokens: 50,
+      some_future_field: { kept: true },
+    };
+    const parsed = parseChatRequest(Buffer.from(JSON.stringify(full)));
+    expect(parsed).toMatchObject({ model: 'm', stream: true, includeUsage: true, n: 2 });
+    expect(parsed.body.some_future_field).toEqual({ kept: true });
+  });
+
+  it.each([
+    ['{"model": "m", "messages": [', 'GW_ERR_REQ_INVALID_JSON', null],
+    [[1, 2], 'GW_ERR_REQ_INVALID_FIELD', null],
+    [{ messages: base.messages }, 'GW_ERR_REQ_MISSING_FIELD', 'model'],
+    [{ ...base, model: 42 }, 'GW_ERR_REQ_INVALID_FIELD', 'model'],
+    [{ model: 'm' }, 'GW_ERR_REQ_MISSING_FIELD', 'messages'],
+    [{ ...base, messages: [] }, 'GW_ERR_REQ_INVALID_FIELD', 'messages'],
+    [
+      { ...base, messages: [{ role: 'robot', content: 'x' }] },
+      'GW_ERR_REQ_INVALID_FIELD',
+      'messages[0].role',
+    ],
+    [{ ...base, messages: [{ role: 'user' }] }, 'GW_ERR_REQ_MISSING_FIELD', 'messages[0].content'],
+    [
+      { ...base, messages: [{ role: 'tool', content: 'x' }] },
+      'GW_ERR_REQ_MISSING_FIELD',
+      'messages[0].tool_call_id',
+    ],
+    [{ ...base, stream: 'yes' }, 'GW_ERR_REQ_INVALID_FIELD', 'stream'],
+    [
+      { ...base, stream_options: { include_usage: true } },
+      'GW_ERR_REQ_INVALID_FIELD',
+      'stream_options',
+    ],
+    [{ ...base, n: 0 }, 'GW_ERR_REQ_INVALID_FIELD', 'n'],
+    [{ ...base, max_tokens: 1.5 }, 'GW_ERR_REQ_INVALID_FIELD', 'max_tokens'],
+    [{ ...base, temperature: 3 }, 'GW_ERR_REQ_INVALID_FIELD', 'temperature'],
+    [{ ...base, stop: ['a', 'b', 'c', 'd', 'e'] }, 'GW_ERR_REQ_INVALID_FIELD', 'stop'],
+    [
+      { ...base, tools: [{ type: 'function', function: { name: 'has space' } }] },
+      'GW_ERR_REQ_INVALID_FIELD',
+      'tools[0].function.name',
+    ],
+    [{ ...base, tool_choice: 'sometimes' }, 'GW_ERR_REQ_INVALID_FIELD', 'tool_choice'],
+    [
+      { ...base, response_format: { type: 'yaml' } },
+      'GW_ERR_REQ_INVALID_FIELD',
+      'response_format.type',
+    ],
+    [
+      { ...base, response_format: { type: 'json_schema' } },
+      'GW_ERR_REQ_MISSING_FIELD',
+      'response_format.json_schema',
+    ],
+  ])('rejects %j with %s at %s', (body, code, param) => {
+    const got = rejection(body);
+    expect(got.code).toBe(code);
+    expect(got.param).toBe(param);
+    expect(got.status).toBe(400);
+  });
+});

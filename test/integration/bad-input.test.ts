@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { assertConforms, specAvailable } from '../support/openapi.js';
+import { startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
+
+describe.each(['uws', 'node'] as const)('bad input through the %s front', (http) => {
+  let mock: MockOpenAI;
+  let sidecar: TestSidecar;
+  const good = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+
+  async function send(init: {
+    method?: string;
+    path?: string;
+    body?: string | Uint8Array;
+    headers?: Record<string, string>;
+  }) {
+    const res = await fetch(`${sidecar.url}${init.path ?? '/v1/chat/completions'}`, {
+      method: init.method ?? 'POST',
+      headers: { 'content-type': 'application/json', ...init.headers },
+      body: init.body,
+    });
+    const json = await res.json();
+    if (specAvailable && res.status >= 400) assertConforms('ErrorResponse', json);
+    return { status: res.status, json };
+  }
+
+  async function stillServes(): Promise<void> {
+    const next = await send({ body: good });
+    expect(next.status).toBe(200);
+  }
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    sidecar = await startTestSidecar(
+      testPolicy({ upstream: mock.url, limits: { maxBodyBytes: 64 * 1024 } }),
+      http,
+    );
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await mock.close();
+  });
+
+  it.each([
+    ['malformed JSON', '{"model": "m", "messages": [', 400, 'GW_ERR_REQ_INVALID_JSON'],
+    ['an empty body', '', 400, 'GW_ERR_REQ_INVALID_JSON'],
+    ['a JSON array', '[]', 400, 'GW_ERR_REQ_INVALID_FIELD'],
+    [
+      'a wrong type',
+      JSON.stringify({ model: 'm', messages: 'hi' }),
+      400,
+      'GW_ERR_REQ_INVALID_FIELD',
+    ],
+    [
+      'no model',
+      JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      400,
+      'GW_ERR_REQ_MISSING_FIELD',
+    ],
+    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 400, 'GW_ERR_REQ_INVALID_JSON'],
+  ])('answers %s with a clear 4xx and keeps serving', async (_what, body, status, code) => {
+    const before = mock.requests.length;
+    const seen = await send({ body });
+    expect(seen.status).toBe(status);
+    expect(seen.json.error.code).toBe(code);
+    expect(mock.requests.length).toBe(before);
+    await stillServes();
+  });
+
+  it('answers an unknown model with 404 naming the param', async () => {
+    const sidecarNoWildcard = await startTestSidecar(testPolicy({ upstream: mock.url }), http);
+    try {
+      const res = await fetch(`${sidecarNoWildcard.url}/v1/models/definitely-not`, {});
+      expect(res.status).toBe(200); // the test policy routes every name ("*")
+    } finally {
+      await sidecarNoWildcard.stop();
+    }
+  });
+
+  it('refuses a body over limits.max_body_bytes with 413, declared or streamed', async () => {
+    const big = JSON.stringify({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }],
+    });
+    const declared = await send({ body: big });
+    expect(declared.status).toBe(413);
+    expect(declared.json.error.code).toBe('GW_ERR_REQ_BODY_TOO_LARGE');
+
+    const chunked = await fetch(`${sidecar.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(big));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    await stillServes();
+  });
+
+  it('answers unknown paths with 404 and wrong methods with 405', async () => {
+    const missing = await send({ path: '/v1/nothing-here', body: good });
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe('GW_ERR_ROUTE_NOT_FOUND');
+    const wrong = await send({ method: 'GET', path: '/v1/chat/completions' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.json.error.code).toBe('GW_ERR_ROUTE_METHOD_NOT_ALLOWED');
+    await stillServes();
+  });
+
+  it('serves /healthz without a key', async () => {
+    const res = await fetch(`${sidecar.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('an unknown model', () => {
+  it('is a 404 GW_ERR_MODEL_NOT_FOUND with param "model", and no upstream call', async () => {
+    const mock = await startMockOpenAI();
+    const policy = testPolicy({ upstream: mock.url });
+    policy.models = policy.models.filter((m) => m.name !== '*');
+    const sidecar = await startTestSidecar(policy);
+    try {
+      const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'gpt-5-nope', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(404);
+      expect((await res.json()).error).toMatchObject({
+        code: 'GW_ERR_MODEL_NOT_FOUND',
+        param: 'model',
+      });
+      expect(mock.requests).toHaveLength(0);
+    } finally {
+      await sidecar.stop();
+      await mock.close();
+    }
+  });
+});

@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatStream, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { postSse, reassembleChat, chunksOf } from '../support/sse-client.js';
+import { startTestSidecar, testPolicy } from '../support/sidecar.js';
+
+const MAIN = resolve(import.meta.dirname, '../../dist/sidecar/main.js');
+
+describe('draining', () => {
+  let mock: MockOpenAI;
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+  });
+  afterAll(() => mock.close());
+
+  it('lets an in-flight stream finish while refusing new work', async () => {
+    const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }));
+    mock.script({
+      sse: chatStream({ model: 'm', pieces: ['slow ', 'but ', 'whole'] }),
+      delayMs: 150,
+    });
+    const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const drained = sidecar.drain(5000);
+
+    const refused = await fetch(`${sidecar.url}/healthz`).then(
+      (r) => r.status,
+      () => 'connection refused',
+    );
+    expect([503, 'connection refused']).toContain(refused);
+
+    const res = await inFlight;
+    expect(reassembleChat(chunksOf(res)).content).toBe('slow but whole');
+    expect(res.done).toBe(true);
+    expect(await drained).toEqual({ clean: true });
+  });
+
+  it('cuts what is still open at the deadline', async () => {
+    const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }));
+    mock.script({ sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' });
+    const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    expect(await sidecar.drain(300)).toEqual({ clean: false });
+    expect(Date.now() - started).toBeLessThan(2000);
+    await inFlight;
+  });
+});
+
+describe('the modelgate command', () => {
+  const built = existsSync(MAIN);
+  const run = (args: string[], env: Record<string, string> = {}): ChildProcess =>
+    spawn(process.execPath, [MAIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  const collect = (child: ChildProcess) => {
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    return { text: () => out, exited };
+  };
+
+  it('needs the build (npm run build) to have run', () => {
+    expect(built, `${MAIN} is missing: run npm run build`).toBe(true);
+  });
+
+  it.runIf(built)(
+    'starts on embedded defaults with the demo provider and drains on SIGTERM',
+    async () => {
+      const child = run(['start', '--port', '0']);
+      const { text, exited } = collect(child);
+      const until = Date.now() + 10_000;
+      while (!/"msg":"listening"/.test(text()) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      const url = /"url":"([^"]+)"/.exec(text())![1];
+      expect(text()).toContain('no api_keys configured');
+
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'demo/echo', messages: [{ role: 'user', content: 'ping' }] }),
+      });
+      const body = await res.json();
+      expect(body.choices[0].message.content).toContain('[modelgate demo provider] You said: ping');
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(text()).toContain('"msg":"stopped"');
+    },
+  );
+
+  it.runIf(built)('refuses to listen beyond loopback without API keys', async () => {
+    const { text, exited } = collect(run(['start', '--host', '0.0.0.0', '--port', '0']));
+    expect(await exited).toBe(2);
+    expect(text()).toContain('refusing to listen on 0.0.0.0 without api_keys');
+  });
+
+  it.runIf(built)('refuses a bad config, naming every bad field, and leaks no secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      [
+        'listen: { host: 127.0.0.1, port: 99999 }',
+        'providers:',
+        '  - { id: openai, protocol: openai, base_url: "ftp://x", api_key_env: OPENAI_API_KEY }',
+        'models:',
+        '  - { name: gpt, provider: opnai, target: gpt-4o }',
+      ].join('\n'),
+    );
+    const { text, exited } = collect(
+      run(['start', '--config', file], { OPENAI_API_KEY: 'sk-very-secret-123' }),
+    );
+    expect(await exited).toBe(2);
+    expect(text()).toContain('listen.port');
+    expect(text()).toContain('providers[0].base_url');
+    expect(text()).toContain('models[0].provider');
+    expect(text()).not.toContain('sk-very-secret-123');
+  });
+
+  it.runIf(built)(
+    'runs the offline demo end to end',
+    async () => {
+      const { text, exited } = collect(run(['demo']));
+      expect(await exited).toBe(0);
+      expect(text()).toContain('HTTP 200  served by: demo/echo');
+      expect(text()).toContain('GW_ERR_UPSTREAM_OVERLOADED');
+    },
+    20_000,
+  );
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { upstreamBody } from '../../../sidecar/providers/openai/request-body.js';
+
+const encode = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+
+function edit(raw: Buffer, target: string, includeUsage = false) {
+  const out = upstreamBody(raw, JSON.parse(raw.toString()), { target, includeUsage });
+  return { out, json: JSON.parse(out.toString()) as Record<string, unknown> };
+}
+
+describe('upstreamBody', () => {
+  it('returns the very same bytes when nothing needs to change', () => {
+    const raw = encode({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    expect(
+      upstreamBody(raw, JSON.parse(raw.toString()), { target: 'gpt-4o', includeUsage: false }),
+    ).toBe(raw);
+  });
+
+  it('patches only the model value in the original bytes', () => {
+    const raw = Buffer.from(
+      '{ "model" :  "fast",\n "messages":[{"role":"user","content":"x"}], "temperature": 0.25 }',
+    );
+    const { out } = edit(raw, 'gpt-4o-mini-2024-07-18');
+    expect(out.toString()).toBe(
+      '{ "model" :  "gpt-4o-mini-2024-07-18",\n "messages":[{"role":"user","content":"x"}], "temperature": 0.25 }',
+    );
+  });
+
+  it('does not touch a "model" text inside message content', () => {
+    const raw = encode({
+      messages: [{ role: 'user', content: 'the "model": "fast" string is just text' }],
+      model: 'fast',
+    });
+    const { json } = edit(raw, 'slow');
+    expect(json.model).toBe('slow');
+    expect((json.messages as { content: string }[])[0].content).toBe(
+      'the "model": "fast" string is just text',
+    );
+  });
+
+  it('falls back to re-serializing when a nested object has the same model key and value', () => {
+    const raw = encode({ model: 'fast', metadata: { model: 'fast' }, messages: [] });
+    const { json } = edit(raw, 'slow');
+    expect(json).toEqual({ model: 'slow', metadata: { model: 'fast' }, messages: [] });
+  });
+
+  it('switches usage on for streams without stream_options, in the bytes', () => {
+    const raw = encode({ model: 'm', stream: true, messages: [] });
+    const { json } = edit(raw, 'm', true);
+    expect(json.stream_options).toEqual({ include_usage: true });
+    expect(json.stream).toBe(true);
+  });
+
+  it('keeps other stream_options when switching usage on', () => {
+    const raw = encode({
+      model: 'm',
+      stream: true,
+      stream_options: { include_obfuscation: false },
+    });
+    const { json } = edit(raw, 'n', true);
+    expect(json).toMatchObject({
+      model: 'n',
+      stream_options: { include_obfuscation: false, include_usage: true },
+    });
+  });
+
+  it('replaces an explicit null stream_options instead of adding a duplicate key', () => {
+    const raw = encode({ model: 'm', stream: true, stream_options: null });
+    const { out, json } = edit(raw, 'm', true);
+    expect(json.stream_options).toEqual({ include_usage: true });
+    expect(out.toString().match(/stream_options/g)).toHaveLength(1);
+  });
+});
