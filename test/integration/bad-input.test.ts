@@ -17,7 +17,7 @@ describe.each(['uws', 'node'] as const)('bad input through the %s front', (http)
     const res = await fetch(`${sidecar.url}${init.path ?? '/v1/chat/completions'}`, {
       method: init.method ?? 'POST',
       headers: { 'content-type': 'application/json', ...init.headers },
-      body: init.body,
+      body: init.body as BodyInit | undefined,
     });
     const json = await res.json();
     if (specAvailable && res.status >= 400) assertConforms('ErrorResponse', json);

@@ -221,6 +221,9 @@ describe.each(['uws', 'node'] as const)('chat completions through the %s front',
   });
 });
 
-describe.skipIf(specAvailable)('conformance against the OpenAI schema', () => {
-  it.skip(`is skipped: ${SPEC_MISSING_REASON}`, () => {});
-});
+// Registered only when the spec is absent, so the run reports the reason instead of passing.
+if (!specAvailable) {
+  describe('conformance against the OpenAI schema', () => {
+    it.skip(`is skipped: ${SPEC_MISSING_REASON}`, () => {});
+  });
+}

@@ -1,7 +1,12 @@
 // Starts a real sidecar in this process on 127.0.0.1 port 0, with its log kept in memory.
 
-import { create } from '@bufbuild/protobuf';
-import { PolicySchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import {
+  LimitsSchema,
+  PolicySchema,
+  Protocol,
+  type Policy,
+} from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { hashKey } from '../../sidecar/auth/keys.js';
 import { memoryLogger } from '../../sidecar/observe/logger.js';
 import { startSidecar, type HttpKind, type Sidecar } from '../../sidecar/sidecar.js';
@@ -21,7 +26,7 @@ export interface TestPolicyOptions {
   protocol?: Protocol;
   apiVersion?: string;
   withKeys?: boolean;
-  limits?: Partial<Policy['limits']>;
+  limits?: MessageInitShape<typeof LimitsSchema>;
 }
 
 /** One OpenAI-protocol provider "up" at `upstream`, every model name routed to it. */
