@@ -57,9 +57,11 @@ export async function handleChat(
   reply.onAbort(() => abort.abort());
   const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(deps.limits.requestTimeoutMs)]);
 
+  // Translation problems surface here as GatewayErrors (4xx), before any upstream call.
+  const upstreamRequest = await endpoint.provider.adapter.buildChat(call);
   let res: UpstreamResponse;
   try {
-    res = await endpoint.provider.transport.request(endpoint.provider.adapter.buildChat(call), {
+    res = await endpoint.provider.transport.request(upstreamRequest, {
       signal,
       firstByteTimeoutMs: deps.limits.firstByteTimeoutMs,
       idleTimeoutMs: deps.limits.idleTimeoutMs,

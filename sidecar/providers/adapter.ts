@@ -1,6 +1,7 @@
 // The adapter contract. The OpenAI chat schema is the canonical form inside the sidecar;
 // an adapter is the only code that knows a provider's wire format.
 
+import type { Provider } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import type { ErrorCode } from '../errors.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -19,17 +20,31 @@ export interface ChatCall {
 }
 
 export interface UpstreamRequest {
+  /** Default POST. */
+  readonly method?: 'POST' | 'GET';
   readonly origin: string;
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: Buffer | string;
 }
 
+/**
+ * Token counts in OpenAI's semantics, whatever the provider reported: promptTokens holds
+ * every input token (cache reads and writes included), completionTokens every output token
+ * (reasoning included); the detail fields say how many of those were which. Cost is
+ * computed from these (sidecar/cost/), so an adapter must never count a token twice.
+ */
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Prompt-cache reads, part of promptTokens. */
   cachedTokens?: number;
+  /** Prompt-cache writes (5-minute TTL), part of promptTokens. */
+  cacheWriteTokens?: number;
+  /** Prompt-cache writes with a 1-hour TTL, part of promptTokens. */
+  cacheWrite1hTokens?: number;
+  /** Reasoning (thinking) tokens, part of completionTokens. */
   reasoningTokens?: number;
 }
 
@@ -74,7 +89,8 @@ export interface StreamDecoder {
 }
 
 export interface ChatAdapter {
-  buildChat(call: ChatCall): UpstreamRequest;
+  /** May be async where a credential must be minted first (Vertex OAuth tokens). */
+  buildChat(call: ChatCall): UpstreamRequest | Promise<UpstreamRequest>;
   /** A 2xx non-streamed body into canonical bytes plus usage; a failure when unusable. */
   parseChat(body: Buffer): { bytes: Uint8Array; usage?: Usage } | UpstreamFailure;
   openStream(): StreamDecoder;
@@ -102,3 +118,20 @@ export interface Transport {
   request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
+
+/** What every adapter factory is given: one policy provider, its credential resolved. */
+export interface AdapterInit {
+  /** The policy entry (protocol, headers, region, project, credentials_env, ...). */
+  readonly provider: Provider;
+  /** base_url, or the catalog's default for this protocol when the policy left it empty. */
+  readonly baseUrl: string;
+  /** The value of api_key_env, when set. */
+  readonly apiKey?: string;
+  /** For credentials named by credentials_env (Vertex key file, AWS keys). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly maxStreamEventBytes: number;
+  /** Milliseconds since the epoch; injectable for request signing and token expiry. */
+  readonly clock: () => number;
+}
+
+export type AdapterFactory = (init: AdapterInit) => ChatAdapter;

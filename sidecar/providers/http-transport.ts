@@ -15,7 +15,7 @@ export class HttpTransport implements Transport {
 
   async request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse> {
     const res = await this.pool(req.origin).request({
-      method: 'POST',
+      method: req.method ?? 'POST',
       path: req.path,
       headers: req.headers,
       body: req.body,

@@ -1,8 +1,8 @@
 import { Protocol, type Policy, type Provider } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import type { ChatAdapter, Transport } from './adapter.js';
 import { DemoTransport } from '../demo/demo-transport.js';
+import type { ChatAdapter, Transport } from './adapter.js';
+import { ADAPTER_FACTORIES, defaultBaseUrl } from './factories.js';
 import { HttpTransport } from './http-transport.js';
-import { createOpenAIAdapter } from './openai/adapter.js';
 
 export interface ProviderRuntime {
   readonly id: string;
@@ -15,6 +15,7 @@ export interface RegistryOptions {
   env: Record<string, string | undefined>;
   connectTimeoutMs: number;
   maxStreamEventBytes: number;
+  clock?: () => number;
 }
 
 /** Builds every provider of the policy once; credentials are read from the environment here. */
@@ -39,29 +40,18 @@ export function buildProviders(
 }
 
 function adapterFor(p: Provider, opts: RegistryOptions): ChatAdapter {
-  const apiKey = p.apiKeyEnv ? opts.env[p.apiKeyEnv] : undefined;
-  switch (p.protocol) {
-    case Protocol.OPENAI:
-    case Protocol.DEMO:
-      return createOpenAIAdapter({
-        providerId: p.id,
-        baseUrl: p.baseUrl || 'http://demo.modelgate.invalid/v1',
-        apiKey,
-        headers: p.headers,
-        maxStreamEventBytes: opts.maxStreamEventBytes,
-      });
-    case Protocol.AZURE_OPENAI:
-      return createOpenAIAdapter({
-        providerId: p.id,
-        baseUrl: p.baseUrl,
-        apiKey,
-        headers: p.headers,
-        azure: { apiVersion: p.apiVersion },
-        maxStreamEventBytes: opts.maxStreamEventBytes,
-      });
-    default:
-      throw new Error(`provider "${p.id}": protocol ${Protocol[p.protocol]} has no adapter`);
+  const factory = ADAPTER_FACTORIES.get(p.protocol);
+  if (factory === undefined) {
+    throw new Error(`provider "${p.id}": protocol ${Protocol[p.protocol]} has no adapter`);
   }
+  return factory({
+    provider: p,
+    baseUrl: p.baseUrl || defaultBaseUrl(p.protocol, p.region),
+    apiKey: p.apiKeyEnv ? opts.env[p.apiKeyEnv] : undefined,
+    env: opts.env,
+    maxStreamEventBytes: opts.maxStreamEventBytes,
+    clock: opts.clock ?? Date.now,
+  });
 }
 
 /** Closes every transport once (several providers may share one). */

@@ -149,7 +149,8 @@ describe('shape of the document', () => {
     expect(problemsOf(doc)).toEqual([
       {
         path: 'providers[0].protocol',
-        reason: 'must be one of openai, azure_openai, demo, got "opnai" (did you mean openai?)',
+        reason:
+          'must be one of openai, azure_openai, demo, anthropic, gemini, vertex, bedrock, cohere, got "opnai" (did you mean openai?)',
       },
     ]);
   });
@@ -232,7 +233,11 @@ describe('providers', () => {
     const doc = validDoc();
     delete doc.providers[0].protocol;
     expect(problemsOf(doc)).toEqual([
-      { path: 'providers[0].protocol', reason: 'required: one of openai, azure_openai, demo' },
+      {
+        path: 'providers[0].protocol',
+        reason:
+          'required: one of openai, azure_openai, demo, anthropic, gemini, vertex, bedrock, cohere',
+      },
     ]);
   });
 

@@ -1,0 +1,7 @@
+import type { AdapterFactory } from '../adapter.js';
+
+// TODO(issue-3): the Vertex adapter is being written; until then a policy naming this
+// protocol fails at startup with this message rather than at the first request.
+export const createVertexAdapter: AdapterFactory = (init) => {
+  throw new Error(`provider "${init.provider.id}": the vertex protocol is not implemented yet`);
+};
