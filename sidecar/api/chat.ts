@@ -44,6 +44,7 @@ export async function handleChat(
   }
   ctx.endpoint = endpoint.id;
   ctx.provider = endpoint.provider.id;
+  ctx.price = endpoint.price;
 
   const call: ChatCall = {
     raw: req.body,

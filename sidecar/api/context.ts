@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Usage } from '../providers/adapter.js';
 import type { HttpRequest } from '../http/types.js';
 import type { Identity } from '../auth/keys.js';
+import type { Price } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { costMicroUsd } from '../cost/price.js';
 
 /** How a request ended, for the log line (the HTTP status alone hides stream failures). */
 export type Outcome =
@@ -26,6 +28,7 @@ export class RequestContext {
   endpoint: string | undefined;
   provider: string | undefined;
   usage: Usage | undefined;
+  price: Price | undefined;
   ttftMs: number | undefined;
   errorCode: string | undefined;
   errorDetail: string | undefined;
@@ -61,6 +64,10 @@ export class RequestContext {
       prompt_tokens: this.usage?.promptTokens,
       completion_tokens: this.usage?.completionTokens,
       total_tokens: this.usage?.totalTokens,
+      cached_tokens: this.usage?.cachedTokens || undefined,
+      cache_write_tokens: this.usage?.cacheWriteTokens || undefined,
+      reasoning_tokens: this.usage?.reasoningTokens || undefined,
+      cost_micro_usd: this.usage && costMicroUsd(this.usage, this.price),
       error_code: this.errorCode,
       error_detail: this.errorDetail,
       upstream_request_id: this.upstreamRequestId,
