@@ -71,6 +71,13 @@ export const ERRORS = {
     grpc: 'NOT_FOUND',
     summary: 'The requested model is not configured on this sidecar.',
   },
+  GW_ERR_ROUTE_ALL_DOWN: {
+    status: 503,
+    type: 'api_error',
+    grpc: 'UNAVAILABLE',
+    summary:
+      "Every endpoint of the model's chain is cooling down after failures; the message says until when.",
+  },
   GW_ERR_AUTH_MISSING_KEY: {
     status: 401,
     type: 'authentication_error',

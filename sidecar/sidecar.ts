@@ -12,6 +12,7 @@ import { loadUws, startUwsFront } from './http/uws-front.js';
 import { RequestContext } from './api/context.js';
 import type { Logger } from './observe/logger.js';
 import { buildProviders, closeProviders } from './providers/registry.js';
+import { Breakers } from './routing/breaker.js';
 import { ModelTable } from './routing/model-table.js';
 
 export type HttpKind = 'auto' | 'uws' | 'node';
@@ -61,7 +62,19 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     connectTimeoutMs: limits.connectTimeoutMs,
     maxStreamEventBytes: limits.maxStreamEventBytes,
   });
-  const models = new ModelTable(policy, providers);
+  const models = new ModelTable(policy, providers, {
+    connectMs: limits.connectTimeoutMs,
+    firstByteMs: limits.firstByteTimeoutMs,
+    // Reasoning models may think for minutes before the first token: by default only the
+    // idle gap and the total deadline bound that wait; a class can set a tighter one.
+    firstTokenMs: limits.requestTimeoutMs,
+    idleMs: limits.idleTimeoutMs,
+    totalMs: limits.requestTimeoutMs,
+  });
+  const breakers = new Breakers({
+    failures: policy.routing?.breakerFailures || 5,
+    cooldownMs: policy.routing?.breakerCooldownMs || 30_000,
+  });
   const keys = new KeyRing(policy.apiKeys);
   let draining = false;
 
@@ -70,12 +83,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     keys,
     logger,
     isDraining: () => draining,
-    limits: {
-      requestTimeoutMs: limits.requestTimeoutMs,
-      firstByteTimeoutMs: limits.firstByteTimeoutMs,
-      idleTimeoutMs: limits.idleTimeoutMs,
-      maxResponseBytes: 64 * 1024 * 1024,
-    },
+    breakers,
+    clock: Date.now,
+    maxResponseBytes: 64 * 1024 * 1024,
   });
   const frontOpts: FrontOptions = {
     host,
@@ -111,6 +121,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     providers: [...providers.keys()],
     models: policy.models.map((m) => m.name),
   });
+  for (const [name, route] of models.routes()) {
+    if (route.chain.length > 1) {
+      logger.info('failover chain', { model: name, chain: route.chain.map((e) => e.id) });
+    }
+  }
 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${front.port}`,

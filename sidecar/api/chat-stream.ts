@@ -1,12 +1,12 @@
 // Relays one upstream stream to the client, with the commit point as an explicit state:
 // until the first chunk a client would show, nothing is sent (lifecycle chunks are held),
-// so a failure can still leave as a plain HTTP error. After it, a failure is an explicit
-// error event and the end of the stream: never a made-up finish, never a splice.
+// so a failure can still move to the next endpoint and the client sees only latency. After
+// it, a failure is an explicit error event and the end of the stream: never a made-up
+// finish, never a splice.
 
-import { GatewayError } from '../errors.js';
 import { DONE_FRAME, encodeData } from '../stream/sse-encode.js';
 import type { StreamItem, UpstreamFailure } from '../providers/adapter.js';
-import { sendError, toGatewayError } from '../http/respond.js';
+import { toGatewayError } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { RequestContext } from './context.js';
 
@@ -26,6 +26,8 @@ export interface RelayOptions {
   /** The client asked for the final usage chunk (we always ask upstream for it). */
   clientWantsUsage: boolean;
   choices: number;
+  /** Called once, when the first byte goes to the client. */
+  onCommit?: () => void;
 }
 
 export class StreamRelay {
@@ -33,12 +35,21 @@ export class StreamRelay {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private readonly finished = new Set<number>();
+  /** Why the attempt failed, when it failed before the commit point. */
+  failure: UpstreamFailure | undefined;
 
   constructor(private readonly opts: RelayOptions) {}
 
   get ended(): boolean {
     return this.state === State.Ended;
   }
+
+  /** True once anything reached the client: from then on no other endpoint may answer. */
+  get committed(): boolean {
+    return this.wasCommitted;
+  }
+
+  private wasCommitted = false;
 
   /** Handles one decoded item; resolves once the client took what it produced. */
   async handle(item: StreamItem): Promise<void> {
@@ -56,7 +67,6 @@ export class StreamRelay {
         if (this.opts.clientWantsUsage) await this.emit(encodeData(item.data));
         return;
       case 'lifecycle':
-        if (this.state === State.Holding) return this.hold(encodeData(item.data));
         return this.emit(encodeData(item.data));
       case 'content':
         if (this.state === State.Holding) {
@@ -68,8 +78,8 @@ export class StreamRelay {
   }
 
   /**
-   * The upstream closed without `[DONE]`. If every choice had already finished, the answer
-   * is whole and only the terminator was missing; otherwise the stream was cut.
+   * The upstream closed without its terminator. If every choice had already finished, the
+   * answer is whole and only `[DONE]` was missing; otherwise the stream was cut.
    */
   async upstreamEnded(cut: boolean): Promise<void> {
     if (this.state === State.Ended) return;
@@ -82,25 +92,24 @@ export class StreamRelay {
     });
   }
 
-  /** Ends the exchange with a failure: an HTTP error before the commit point, else an event. */
+  /**
+   * Ends the attempt with a failure. Before the commit point nothing was sent: the failure
+   * is kept for the caller, who may try another endpoint. After it, the client gets one
+   * error event and the stream ends.
+   */
   async fail(failure: UpstreamFailure): Promise<void> {
     if (this.state === State.Ended) return;
     const { ctx, reply } = this.opts;
-    ctx.errorDetail = failure.detail;
-
-    if (this.state === State.Holding) {
-      this.state = State.Ended;
-      ctx.outcome = 'upstream_error';
-      sendError(reply, ctx, failure);
-      return;
-    }
-
+    const committed = this.state === State.Committed;
     this.state = State.Ended;
+    this.failure = failure;
+    if (!committed) return;
+
     ctx.errorCode = failure.code;
+    ctx.errorDetail = failure.detail;
     ctx.outcome =
       failure.code === 'GW_ERR_STREAM_INTERRUPTED' ? 'stream_interrupted' : 'stream_error';
-    const event: GatewayError = toGatewayError(failure);
-    await reply.write(encodeData(JSON.stringify(event)));
+    await reply.write(encodeData(JSON.stringify(toGatewayError(failure))));
     reply.end();
   }
 
@@ -111,14 +120,10 @@ export class StreamRelay {
     this.opts.reply.end();
   }
 
-  private hold(frame: Uint8Array): Promise<void> | void {
-    this.held.push(frame);
-    this.heldBytes += frame.length;
-    if (this.heldBytes > MAX_HELD_BYTES) return this.commit();
-  }
-
   private async commit(): Promise<void> {
     this.state = State.Committed;
+    this.wasCommitted = true;
+    this.opts.onCommit?.();
     this.opts.ctx.status = 200;
     this.opts.reply.startStream(200, this.opts.headers);
     const held = this.held;
@@ -127,7 +132,9 @@ export class StreamRelay {
   }
 
   private emit(frame: Uint8Array): Promise<void> | void {
-    if (this.state === State.Holding) return this.hold(frame);
-    return this.opts.reply.write(frame);
+    if (this.state === State.Committed) return this.opts.reply.write(frame);
+    this.held.push(frame);
+    this.heldBytes += frame.length;
+    if (this.heldBytes > MAX_HELD_BYTES) return this.commit();
   }
 }

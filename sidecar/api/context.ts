@@ -15,6 +15,15 @@ export type Outcome =
   | 'client_aborted'
   | 'internal_error';
 
+export interface AttemptRecord {
+  endpoint: string;
+  ms: number;
+  /** 'ok', or what failed (upstream status, timeout, ...). */
+  result: string;
+  /** For failures: 'next', 'larger_context' or 'return'. */
+  decision?: string;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
 /** What one request accumulates on its way through; becomes its single log line. */
@@ -34,6 +43,7 @@ export class RequestContext {
   errorDetail: string | undefined;
   upstreamRequestId: string | undefined;
   stream = false;
+  readonly attempts: AttemptRecord[] = [];
 
   constructor(readonly req: HttpRequest) {
     const given = req.headers.get('x-request-id');
@@ -71,6 +81,8 @@ export class RequestContext {
       error_code: this.errorCode,
       error_detail: this.errorDetail,
       upstream_request_id: this.upstreamRequestId,
+      attempts: this.attempts.length || undefined,
+      failovers: this.attempts.length > 1 ? this.attempts.slice(0, -1) : undefined,
     };
   }
 }

@@ -24,11 +24,16 @@ export function getModel(
   models: ModelTable,
 ): void {
   const id = decodeURIComponent(req.path.slice(req.path.indexOf('/models/') + '/models/'.length));
-  const endpoint = models.resolve(id);
-  if (endpoint === undefined) {
+  const route = models.resolve(id);
+  if (route === undefined) {
     throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', `The model '${id}' does not exist here.`, {
       param: 'model',
     });
   }
-  sendJson(reply, ctx, 200, JSON.stringify(modelObject(id, endpoint.provider.id)));
+  sendJson(
+    reply,
+    ctx,
+    200,
+    JSON.stringify(modelObject(id, route.chain[0]?.provider.id ?? 'modelgate')),
+  );
 }

@@ -58,6 +58,8 @@ export interface UpstreamFailure {
   readonly retryAfter?: string;
   /** Upstream status or error type, for the log line only. */
   readonly detail?: string;
+  /** The provider's HTTP status (or its in-stream equivalent), for failover rules. */
+  readonly upstreamStatus?: number;
 }
 
 /** One canonical item decoded from an upstream stream. */
@@ -109,6 +111,7 @@ export interface UpstreamResponse {
 
 export interface TransportOptions {
   readonly signal: AbortSignal;
+  readonly connectTimeoutMs?: number;
   readonly firstByteTimeoutMs: number;
   readonly idleTimeoutMs: number;
 }

@@ -14,7 +14,7 @@ export class HttpTransport implements Transport {
   constructor(private readonly opts: HttpTransportOptions) {}
 
   async request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse> {
-    const res = await this.pool(req.origin).request({
+    const res = await this.pool(req.origin, opts.connectTimeoutMs).request({
       method: req.method ?? 'POST',
       path: req.path,
       headers: req.headers,
@@ -36,15 +36,17 @@ export class HttpTransport implements Transport {
     this.pools.clear();
   }
 
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
+  /** Pools are per origin and connect timeout (undici sets the latter per pool). */
+  private pool(origin: string, connectTimeoutMs = this.opts.connectTimeoutMs): Pool {
+    const key = `${connectTimeoutMs} ${origin}`;
+    let pool = this.pools.get(key);
     if (pool === undefined) {
       pool = new Pool(origin, {
         connections: this.opts.connections ?? 256,
-        connect: { timeout: this.opts.connectTimeoutMs },
+        connect: { timeout: connectTimeoutMs },
         keepAliveTimeout: 30_000,
       });
-      this.pools.set(origin, pool);
+      this.pools.set(key, pool);
     }
     return pool;
   }

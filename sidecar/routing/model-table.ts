@@ -1,15 +1,39 @@
-import type { Policy, Price } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import {
+  Protocol,
+  type ModelClass,
+  type Policy,
+  type Price,
+} from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { DEMO_MODELS } from '../demo/demo-transport.js';
-import { Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import type { ProviderRuntime } from '../providers/registry.js';
 
 export interface Endpoint {
-  /** `provider/target`, as logs and response headers name it. */
+  /** `provider/target`, as logs, breakers and response headers name it. */
   readonly id: string;
   readonly provider: ProviderRuntime;
   /** The provider's name for the model (Azure: the deployment). */
   readonly target: string;
   readonly price?: Price;
+  /** Tokens, when known: decides where a context-length failure may go. */
+  readonly contextWindow?: number;
+}
+
+export interface RouteTimeouts {
+  connectMs: number;
+  firstByteMs: number;
+  firstTokenMs: number;
+  idleMs: number;
+  totalMs: number;
+}
+
+/** Where a public model name goes: an ordered chain and the rules for walking it. */
+export interface Route {
+  /** The class name, or the model name for a single-endpoint route. */
+  readonly name: string;
+  readonly chain: readonly Endpoint[];
+  readonly timeouts: RouteTimeouts;
+  readonly maxAttempts: number;
+  readonly failoverOnStatus?: ReadonlySet<number>;
 }
 
 interface Pattern {
@@ -19,46 +43,50 @@ interface Pattern {
   price?: Price;
 }
 
-/** Public model names to endpoints: exact names first, then the longest matching prefix. */
+const MAX_ATTEMPTS = 5;
+
+/** Public model names to routes: exact names first, then the longest matching prefix. */
 export class ModelTable {
-  private readonly exact = new Map<string, Endpoint>();
+  private readonly exact = new Map<string, Route>();
   private readonly patterns: Pattern[] = [];
   private readonly listed: { id: string; ownedBy: string }[] = [];
 
-  constructor(policy: Policy, providers: ReadonlyMap<string, ProviderRuntime>) {
+  constructor(
+    policy: Policy,
+    private readonly providers: ReadonlyMap<string, ProviderRuntime>,
+    private readonly defaults: RouteTimeouts,
+  ) {
+    const classes = new Map(policy.classes.map((c) => [c.name, this.classRoute(c)]));
     for (const m of policy.models) {
-      const provider = providers.get(m.provider);
-      if (provider === undefined) throw new Error(`model "${m.name}": unknown provider`);
+      if (m.class !== '') {
+        const route = classes.get(m.class);
+        if (route === undefined) throw new Error(`model "${m.name}": unknown class "${m.class}"`);
+        this.exact.set(m.name, route);
+        this.listed.push({ id: m.name, ownedBy: route.chain[0]?.provider.id ?? 'modelgate' });
+        continue;
+      }
+      const provider = this.provider(m.provider, m.name);
       if (m.name.endsWith('*')) {
-        this.patterns.push({
-          prefix: m.name.slice(0, -1),
-          provider,
-          target: m.target,
-          price: m.price,
-        });
+        const prefix = m.name.slice(0, -1);
+        this.patterns.push({ prefix, provider, target: m.target, price: m.price });
         if (provider.protocol === Protocol.DEMO) {
           for (const id of DEMO_MODELS) this.listed.push({ id, ownedBy: provider.id });
         }
         continue;
       }
-      this.exact.set(m.name, {
-        id: `${provider.id}/${m.target}`,
-        provider,
-        target: m.target,
-        price: m.price,
-      });
+      this.exact.set(m.name, this.single(m.name, provider, m.target, m.price));
       this.listed.push({ id: m.name, ownedBy: provider.id });
     }
     this.patterns.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  resolve(model: string): Endpoint | undefined {
+  resolve(model: string): Route | undefined {
     const hit = this.exact.get(model);
     if (hit !== undefined) return hit;
     for (const p of this.patterns) {
       if (!model.startsWith(p.prefix) || model.length === p.prefix.length) continue;
       const target = p.target.replace('*', model.slice(p.prefix.length));
-      return { id: `${p.provider.id}/${target}`, provider: p.provider, target, price: p.price };
+      return this.single(model, p.provider, target, p.price);
     }
     return undefined;
   }
@@ -66,5 +94,45 @@ export class ModelTable {
   /** What GET /v1/models lists: exact names, plus the demo's examples. */
   list(): readonly { id: string; ownedBy: string }[] {
     return this.listed;
+  }
+
+  /** Every configured chain, for the startup log line. */
+  routes(): [string, Route][] {
+    return [...this.exact];
+  }
+
+  private single(name: string, provider: ProviderRuntime, target: string, price?: Price): Route {
+    const endpoint: Endpoint = { id: `${provider.id}/${target}`, provider, target, price };
+    return { name, chain: [endpoint], timeouts: this.defaults, maxAttempts: 1 };
+  }
+
+  private classRoute(c: ModelClass): Route {
+    const chain = c.chain.map((e) => ({
+      id: `${e.provider}/${e.target}`,
+      provider: this.provider(e.provider, c.name),
+      target: e.target,
+      price: e.price,
+      contextWindow: e.contextWindow || undefined,
+    }));
+    const t = c.timeouts;
+    return {
+      name: c.name,
+      chain,
+      timeouts: {
+        connectMs: t?.connectMs || this.defaults.connectMs,
+        firstByteMs: t?.firstByteMs || this.defaults.firstByteMs,
+        firstTokenMs: t?.firstTokenMs || this.defaults.firstTokenMs,
+        idleMs: t?.idleMs || this.defaults.idleMs,
+        totalMs: t?.totalMs || this.defaults.totalMs,
+      },
+      maxAttempts: Math.min(c.maxAttempts || chain.length, MAX_ATTEMPTS),
+      failoverOnStatus: c.failoverOnStatus.length > 0 ? new Set(c.failoverOnStatus) : undefined,
+    };
+  }
+
+  private provider(id: string, owner: string): ProviderRuntime {
+    const provider = this.providers.get(id);
+    if (provider === undefined) throw new Error(`"${owner}": unknown provider "${id}"`);
+    return provider;
   }
 }

@@ -161,7 +161,7 @@ describe('shape of the document', () => {
         path: '',
         reason:
           'the config must be a mapping of sections (listen, limits, providers, models, ' +
-          'api_keys), got a list',
+          'api_keys, classes, routing), got a list',
       },
     ]);
   });

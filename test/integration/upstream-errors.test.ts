@@ -46,18 +46,6 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     await mock.close();
   });
 
-  it('passes a 429 on with its Retry-After', async () => {
-    mock.script(openaiErrors.rateLimited('gpt-4o', 7));
-    const seen = await call();
-    expect(seen.status).toBe(429);
-    expect(seen.headers.get('retry-after')).toBe('7');
-    expect(seen.error).toMatchObject({
-      type: 'rate_limit_error',
-      code: 'GW_ERR_UPSTREAM_RATE_LIMITED',
-    });
-    expect(seen.error.message).toContain('Rate limit reached');
-  });
-
   it('reports a refused provider credential as a gateway fault, without quoting the key', async () => {
     mock.script(openaiErrors.invalidApiKey(PROVIDER_SECRET));
     const seen = await call();
@@ -150,6 +138,37 @@ describe('provider failures reach the client as OpenAI errors with the right sta
       );
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('a provider that answers 429 with Retry-After', () => {
+  it('is passed on to the client, then rested for that long: the next request fails fast', async () => {
+    const mock = await startMockOpenAI();
+    const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url, routing: {} }));
+    try {
+      mock.script(openaiErrors.rateLimited('gpt-4o', 7));
+      const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+      const first = await fetch(`${sidecar.url}/v1/chat/completions`, { method: 'POST', body });
+      const error = (await first.json()).error;
+      expect(first.status).toBe(429);
+      expect(first.headers.get('retry-after')).toBe('7');
+      expect(error).toMatchObject({
+        type: 'rate_limit_error',
+        code: 'GW_ERR_UPSTREAM_RATE_LIMITED',
+      });
+      expect(error.message).toContain('Rate limit reached');
+
+      const calls = mock.requests.length;
+      const second = await fetch(`${sidecar.url}/v1/chat/completions`, { method: 'POST', body });
+      expect(second.status).toBe(503);
+      const down = (await second.json()).error;
+      expect(down.code).toBe('GW_ERR_ROUTE_ALL_DOWN');
+      expect(down.message).toMatch(/up\/gpt-4o \(retry in [67]s\)/);
+      expect(mock.requests.length).toBe(calls);
+    } finally {
+      await sidecar.stop();
+      await mock.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   LimitsSchema,
   PolicySchema,
+  RoutingSchema,
   Protocol,
   type Policy,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
@@ -27,6 +28,8 @@ export interface TestPolicyOptions {
   apiVersion?: string;
   withKeys?: boolean;
   limits?: MessageInitShape<typeof LimitsSchema>;
+  /** Circuit breakers; by default effectively off so that scripted failures stay independent. */
+  routing?: MessageInitShape<typeof RoutingSchema>;
 }
 
 /** One OpenAI-protocol provider "up" at `upstream`, every model name routed to it. */
@@ -34,6 +37,7 @@ export function testPolicy(opts: TestPolicyOptions): Policy {
   return create(PolicySchema, {
     listen: { host: '127.0.0.1', port: 0 },
     limits: opts.limits,
+    routing: opts.routing ?? { breakerFailures: 1_000_000, breakerCooldownMs: 1 },
     providers: [
       {
         id: 'up',

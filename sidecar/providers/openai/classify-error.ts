@@ -42,33 +42,38 @@ export function classifyOpenAIError(
   const param = typeof err.param === 'string' ? err.param : null;
   const detail = `http_${status}${typeof err.code === 'string' ? `:${err.code}` : ''}`;
   const retryAfter = header(headers, 'retry-after');
+  const f = (failure: Omit<UpstreamFailure, 'upstreamStatus'>): UpstreamFailure => ({
+    ...failure,
+    upstreamStatus: status,
+  });
 
   if (status === 401) {
     // The upstream rejected the sidecar's own credential: an operator problem, not the
     // client's, and the upstream text may quote part of the key.
-    return {
+    return f({
       code: 'GW_ERR_UPSTREAM_AUTH',
       status: 502,
       message: `Provider "${ctx.providerId}" rejected the credential configured for it.`,
       detail,
-    };
+    });
   }
-  if (status === 403) return { code: 'GW_ERR_UPSTREAM_PERMISSION', status, message, detail };
-  if (status === 404) return { code: 'GW_ERR_UPSTREAM_NOT_FOUND', status, message, param, detail };
+  if (status === 403) return f({ code: 'GW_ERR_UPSTREAM_PERMISSION', status, message, detail });
+  if (status === 404)
+    return f({ code: 'GW_ERR_UPSTREAM_NOT_FOUND', status, message, param, detail });
   if (status === 408 || status === 504) {
-    return { code: 'GW_ERR_UPSTREAM_TIMEOUT', status: 504, message, detail };
+    return f({ code: 'GW_ERR_UPSTREAM_TIMEOUT', status: 504, message, detail });
   }
   if (status === 429) {
-    return { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status, message, retryAfter, detail };
+    return f({ code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status, message, retryAfter, detail });
   }
   if (status === 503 || status === 529) {
-    return { code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, retryAfter, detail };
+    return f({ code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, retryAfter, detail });
   }
-  if (status >= 500) return { code: 'GW_ERR_UPSTREAM_ERROR', status: 502, message, detail };
+  if (status >= 500) return f({ code: 'GW_ERR_UPSTREAM_ERROR', status: 502, message, detail });
   if (err.code === 'context_length_exceeded' || isContextLengthMessage(upstreamMessage)) {
-    return { code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, param, detail };
+    return f({ code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, param, detail });
   }
-  return { code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, param, detail };
+  return f({ code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, param, detail });
 }
 
 /** Maps an `{"error": ...}` frame found inside a 200 stream. */

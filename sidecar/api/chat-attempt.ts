@@ -1,0 +1,210 @@
+// One attempt of a chat request on one endpoint, with its timeouts on the clock. It either
+// answers the client, or fails without having sent anything (so the caller may move on),
+// or fails after the commit point (the client already has an error event).
+
+import type { ChatCall, UpstreamFailure, UpstreamResponse } from '../providers/adapter.js';
+import { transportFailure } from '../providers/failures.js';
+import { sendJson } from '../http/respond.js';
+import type { HeaderList, HttpReply } from '../http/types.js';
+import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
+import { SseEventTooLargeError } from '../stream/sse-parser.js';
+import type { ChatRequest } from './chat-request.js';
+import { StreamRelay } from './chat-stream.js';
+import type { RequestContext } from './context.js';
+
+export type AttemptOutcome =
+  | { kind: 'answered' }
+  | { kind: 'failed'; failure: UpstreamFailure }
+  | { kind: 'broken'; failure: UpstreamFailure }
+  | { kind: 'aborted' };
+
+export interface AttemptInput {
+  endpoint: Endpoint;
+  call: ChatCall;
+  chat: ChatRequest;
+  reply: HttpReply;
+  ctx: RequestContext;
+  timeouts: RouteTimeouts;
+  /** The request's own signal: client gone, or the total deadline passed. */
+  deadline: AbortSignal;
+  /** Response headers naming this endpoint and attempt number. */
+  served: HeaderList;
+  maxResponseBytes: number;
+}
+
+const ERROR_BODY_BYTES = 64 * 1024;
+
+export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
+  const { endpoint, reply, timeouts } = input;
+  const local = new AbortController();
+  const signal = AbortSignal.any([input.deadline, local.signal]);
+  // First token is the commit point of a stream; a non-stream answer has no earlier one.
+  const firstToken = input.chat.stream
+    ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
+    : undefined;
+  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, local.signal);
+
+  try {
+    const request = await endpoint.provider.adapter.buildChat(input.call);
+    let res: UpstreamResponse;
+    try {
+      res = await endpoint.provider.transport.request(request, {
+        signal,
+        connectTimeoutMs: timeouts.connectMs,
+        firstByteTimeoutMs: timeouts.firstByteMs,
+        idleTimeoutMs: timeouts.idleMs,
+      });
+    } catch (err) {
+      if (reply.aborted) return { kind: 'aborted' };
+      return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
+    }
+    input.ctx.upstreamRequestId = header(res.headers['x-request-id']);
+
+    if (res.status < 200 || res.status >= 300) {
+      const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
+      const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
+      return { kind: 'failed', failure };
+    }
+    if (input.chat.stream) {
+      return await relay(input, res, () => clearTimeout(firstToken), timedOut);
+    }
+    return await answer(input, res, timedOut);
+  } finally {
+    clearTimeout(firstToken);
+  }
+}
+
+async function answer(
+  input: AttemptInput,
+  res: UpstreamResponse,
+  timedOut: () => UpstreamFailure | undefined,
+): Promise<AttemptOutcome> {
+  const { endpoint, reply, ctx } = input;
+  let body: Buffer;
+  try {
+    body = await readBody(res, input.maxResponseBytes, false);
+  } catch (err) {
+    if (reply.aborted) return { kind: 'aborted' };
+    const failure =
+      err instanceof TooLarge
+        ? tooLarge(endpoint)
+        : (timedOut() ?? transportFailure(err, endpoint.provider.id));
+    return { kind: 'failed', failure };
+  }
+  const parsed = endpoint.provider.adapter.parseChat(body);
+  if ('code' in parsed) return { kind: 'failed', failure: parsed };
+  ctx.usage = parsed.usage;
+  sendJson(reply, ctx, 200, parsed.bytes, input.served);
+  return { kind: 'answered' };
+}
+
+async function relay(
+  input: AttemptInput,
+  res: UpstreamResponse,
+  onCommit: () => void,
+  timedOut: () => UpstreamFailure | undefined,
+): Promise<AttemptOutcome> {
+  const { endpoint, reply, ctx, chat } = input;
+  const decoder = endpoint.provider.adapter.openStream();
+  const relay = new StreamRelay({
+    reply,
+    ctx,
+    headers: [
+      ['content-type', 'text/event-stream; charset=utf-8'],
+      ['cache-control', 'no-cache'],
+      ['x-request-id', ctx.requestId],
+      ...input.served,
+    ],
+    clientWantsUsage: chat.includeUsage,
+    choices: chat.n,
+    onCommit,
+  });
+
+  try {
+    for await (const bytes of res.body) {
+      for (const item of decoder.push(bytes)) await relay.handle(item);
+      if (relay.ended || reply.aborted) break;
+    }
+    if (!relay.ended && !reply.aborted) {
+      const { items, cut } = decoder.end();
+      for (const item of items) await relay.handle(item);
+      await relay.upstreamEnded(cut);
+    }
+  } catch (err) {
+    if (!reply.aborted) await relay.fail(streamFailure(err, input, timedOut));
+  } finally {
+    if (!relay.ended || reply.aborted) res.discard();
+  }
+
+  if (reply.aborted) return { kind: 'aborted' };
+  if (relay.failure === undefined) return { kind: 'answered' };
+  return relay.committed
+    ? { kind: 'broken', failure: relay.failure }
+    : { kind: 'failed', failure: relay.failure };
+}
+
+function streamFailure(
+  err: unknown,
+  input: AttemptInput,
+  timedOut: () => UpstreamFailure | undefined,
+): UpstreamFailure {
+  if (err instanceof SseEventTooLargeError) {
+    return { code: err.code, status: err.status, message: err.message, detail: 'event_too_large' };
+  }
+  const failure = timedOut() ?? transportFailure(err, input.endpoint.provider.id);
+  if (failure.code !== 'GW_ERR_UPSTREAM_UNREACHABLE') return failure;
+  return {
+    ...failure,
+    code: 'GW_ERR_STREAM_INTERRUPTED',
+    message: 'The provider stream broke off before the answer was complete.',
+  };
+}
+
+/** Our own clocks (first token, total deadline) abort with a reason; name it. */
+function timeoutFailure(input: AttemptInput, local: AbortSignal): UpstreamFailure | undefined {
+  const which = local.aborted
+    ? String(local.reason)
+    : input.deadline.aborted && !input.reply.aborted
+      ? 'total'
+      : undefined;
+  if (which === undefined) return undefined;
+  return {
+    code: 'GW_ERR_UPSTREAM_TIMEOUT',
+    status: 504,
+    message: `Provider "${input.endpoint.provider.id}" did not answer in time (${which} timeout).`,
+    detail: `${which}_timeout`,
+  };
+}
+
+class TooLarge extends Error {}
+
+function tooLarge(endpoint: Endpoint): UpstreamFailure {
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message: `Provider "${endpoint.provider.id}" answered with a body larger than the sidecar accepts.`,
+    detail: 'response_too_large',
+  };
+}
+
+/** Reads a body up to a limit: truncating (error bodies) or refusing (answers). */
+async function readBody(res: UpstreamResponse, limit: number, truncate: boolean): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > limit) {
+      res.discard();
+      if (!truncate) throw new TooLarge();
+      chunks.push(chunk.subarray(0, chunk.length - (size - limit)));
+      size = limit;
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
