@@ -62,15 +62,20 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     connectTimeoutMs: limits.connectTimeoutMs,
     maxStreamEventBytes: limits.maxStreamEventBytes,
   });
-  const models = new ModelTable(policy, providers, {
-    connectMs: limits.connectTimeoutMs,
-    firstByteMs: limits.firstByteTimeoutMs,
-    // Reasoning models may think for minutes before the first token: by default only the
-    // idle gap and the total deadline bound that wait; a class can set a tighter one.
-    firstTokenMs: limits.requestTimeoutMs,
-    idleMs: limits.idleTimeoutMs,
-    totalMs: limits.requestTimeoutMs,
-  });
+  const models = new ModelTable(
+    policy,
+    providers,
+    {
+      connectMs: limits.connectTimeoutMs,
+      firstByteMs: limits.firstByteTimeoutMs,
+      // Reasoning models may think for minutes before the first token: by default only the
+      // idle gap and the total deadline bound that wait; a class can set a tighter one.
+      firstTokenMs: limits.requestTimeoutMs,
+      idleMs: limits.idleTimeoutMs,
+      totalMs: limits.requestTimeoutMs,
+    },
+    (model, chain) => logger.info('proposed failover chain', { model, chain, pin_with: 'classes' }),
+  );
   const breakers = new Breakers({
     failures: policy.routing?.breakerFailures || 5,
     cooldownMs: policy.routing?.breakerCooldownMs || 30_000,

@@ -6,6 +6,7 @@ import {
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { DEMO_MODELS } from '../demo/demo-transport.js';
 import type { ProviderRuntime } from '../providers/registry.js';
+import { findCatalogModel, proposeChain } from './propose-chain.js';
 
 export interface Endpoint {
   /** `provider/target`, as logs, breakers and response headers name it. */
@@ -50,12 +51,20 @@ export class ModelTable {
   private readonly exact = new Map<string, Route>();
   private readonly patterns: Pattern[] = [];
   private readonly listed: { id: string; ownedBy: string }[] = [];
+  /** Catalog id -> configured provider id, for proposing chains (auto_chain only). */
+  private readonly reachable: Map<string, string> | undefined;
+  private readonly proposals = new Map<string, Route>();
 
   constructor(
     policy: Policy,
     private readonly providers: ReadonlyMap<string, ProviderRuntime>,
     private readonly defaults: RouteTimeouts,
+    /** Told of every chain proposed from the catalog, so the operator can see and pin it. */
+    private readonly onPropose?: (model: string, chain: readonly string[]) => void,
   ) {
+    if (policy.routing?.autoChain) {
+      this.reachable = new Map(policy.providers.map((p) => [p.catalog || p.id, p.id]));
+    }
     const classes = new Map(policy.classes.map((c) => [c.name, this.classRoute(c)]));
     for (const m of policy.models) {
       if (m.class !== '') {
@@ -103,7 +112,42 @@ export class ModelTable {
 
   private single(name: string, provider: ProviderRuntime, target: string, price?: Price): Route {
     const endpoint: Endpoint = { id: `${provider.id}/${target}`, provider, target, price };
-    return { name, chain: [endpoint], timeouts: this.defaults, maxAttempts: 1 };
+    const proposed = this.reachable && this.propose(name, endpoint);
+    return proposed ?? { name, chain: [endpoint], timeouts: this.defaults, maxAttempts: 1 };
+  }
+
+  /** A chain from the model catalog around `first`, computed once per endpoint. */
+  private propose(name: string, first: Endpoint): Route | undefined {
+    const known = this.proposals.get(first.id);
+    if (known !== undefined) return known;
+
+    const catalogId = [...this.reachable!].find(([, id]) => id === first.provider.id)?.[0];
+    const original = catalogId && findCatalogModel(catalogId, first.target);
+    if (!original) return undefined;
+    const alternates = proposeChain(original, new Set(this.reachable!.keys())).map((p) => {
+      const provider = this.provider(this.reachable!.get(p.provider)!, name);
+      return {
+        id: `${provider.id}/${p.model}`,
+        provider,
+        target: p.model,
+        contextWindow: p.contextWindow,
+      };
+    });
+    if (alternates.length === 0) return undefined;
+
+    const chain = [{ ...first, contextWindow: original.contextWindow }, ...alternates];
+    const route: Route = {
+      name,
+      chain,
+      timeouts: this.defaults,
+      maxAttempts: Math.min(chain.length, MAX_ATTEMPTS),
+    };
+    this.proposals.set(first.id, route);
+    this.onPropose?.(
+      name,
+      chain.map((e) => e.id),
+    );
+    return route;
   }
 
   private classRoute(c: ModelClass): Route {

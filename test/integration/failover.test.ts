@@ -19,7 +19,7 @@ import {
 import { chunksOf, postSse, reassembleChat } from '../support/sse-client.js';
 import { eventually, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 
-type ClassInit = Omit<MessageInitShape<typeof ModelClassSchema>, 'name' | 'chain'>;
+type ClassInit = Omit<MessageInitShape<typeof ModelClassSchema>, 'name' | 'chain' | '$typeName'>;
 
 function chainPolicy(mocks: MockOpenAI[], cls: ClassInit = {}, windows?: number[]): Policy {
   return create(PolicySchema, {
@@ -255,18 +255,13 @@ describe('failover along a chain', () => {
   it('works through the openai SDK, streamed and not', async () => {
     const client = new OpenAI({ apiKey: 'x', baseURL: `${sidecar.url}/v1`, maxRetries: 0 });
     mocks[0].script(openaiErrors.overloaded());
-    const done = await client.chat.completions.create(ask() as never);
-    expect(
-      (done as { choices: { message: { content: string } }[] }).choices[0].message.content,
-    ).toBe('Hello from the mock.');
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    const done = await client.chat.completions.create({ model: 'smart', messages });
+    expect(done.choices[0].message.content).toBe('Hello from the mock.');
     mocks[0].script(openaiErrors.overloaded());
-    const stream = await client.chat.completions.create({ ...ask(), stream: true } as never);
+    const stream = await client.chat.completions.create({ model: 'smart', messages, stream: true });
     let text = '';
-    for await (const chunk of stream as AsyncIterable<{
-      choices: { delta?: { content?: string } }[];
-    }>) {
-      text += chunk.choices[0]?.delta?.content ?? '';
-    }
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text).toBe('Hello from the mock.');
   });
 });
