@@ -1,0 +1,154 @@
+// Decodes a Gemini `streamGenerateContent?alt=sse` stream into OpenAI chunks. Each event
+// is a whole GenerateContentResponse holding the next parts of each candidate; function
+// calls arrive whole, numbered here across events per candidate. Gemini has no `[DONE]`:
+// the stream is complete when it closes after every candidate gave a finishReason, and
+// only then do the usage chunk and `done` follow, so a cut stream never looks finished.
+
+import { SseParser, type SseEvent } from '../../stream/sse-parser.js';
+import type {
+  ChunkShape,
+  JsonObject,
+  StreamDecoder,
+  StreamItem,
+  UpstreamFailure,
+  Usage,
+} from '../adapter.js';
+import { classifyStreamError, readGoogleError } from './classify-error.js';
+import { finishReason, piecesOf, type GeminiCandidate, type Piece } from './gemini-parts.js';
+import { readGeminiUsage, usageJson } from './gemini-usage.js';
+import {
+  badResponse,
+  completionId,
+  promptBlocked,
+  type ResponseContext,
+} from './gemini-to-openai.js';
+
+interface ChoiceState {
+  calls: number;
+  finished: boolean;
+}
+
+export class GeminiStreamDecoder implements StreamDecoder {
+  private readonly parser: SseParser;
+  private items: StreamItem[] = [];
+  private readonly choices = new Map<number, ChoiceState>();
+  private head: { id: string; object: string; created: number; model: string } | undefined;
+  private usage: Usage | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly ctx: ResponseContext,
+    maxEventBytes?: number,
+  ) {
+    this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
+  }
+
+  push(bytes: Uint8Array): StreamItem[] {
+    this.parser.push(bytes);
+    return this.take();
+  }
+
+  end(): { items: StreamItem[]; cut: boolean } {
+    const cut = this.parser.hasPartialEvent();
+    this.parser.end();
+    const complete =
+      !cut &&
+      !this.failed &&
+      this.choices.size > 0 &&
+      [...this.choices.values()].every((c) => c.finished);
+    if (complete) {
+      if (this.usage) {
+        const data = { ...this.head!, choices: [], usage: usageJson(this.usage) };
+        this.emit(data, 'usage', undefined, this.usage);
+      }
+      this.items.push({ kind: 'done' });
+    }
+    return { items: this.take(), cut };
+  }
+
+  private take(): StreamItem[] {
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
+
+  private onEvent(ev: SseEvent): void {
+    if (this.failed) return;
+    let res: JsonObject;
+    try {
+      res = JSON.parse(ev.data) as JsonObject;
+    } catch {
+      return this.fail(badResponse(this.ctx, 'a stream event that is not JSON'));
+    }
+    if (typeof res !== 'object' || res === null || Array.isArray(res)) {
+      return this.fail(badResponse(this.ctx, 'a stream event that is not an object'));
+    }
+    if (res.error !== undefined) {
+      return this.fail(classifyStreamError(readGoogleError(ev.data), this.ctx));
+    }
+    const blocked = promptBlocked(res, this.ctx);
+    if (blocked) return this.fail(blocked);
+
+    this.head ??= {
+      id: completionId(res),
+      object: 'chat.completion.chunk',
+      created: this.ctx.nowSeconds(),
+      model: typeof res.modelVersion === 'string' ? res.modelVersion : '',
+    };
+    const candidates = Array.isArray(res.candidates) ? (res.candidates as GeminiCandidate[]) : [];
+    candidates.forEach((candidate, position) => this.onCandidate(candidate, position));
+    // Every event may carry the running usage; the last one is the total.
+    this.usage = readGeminiUsage(res.usageMetadata) ?? this.usage;
+  }
+
+  private onCandidate(candidate: GeminiCandidate, position: number): void {
+    const index = typeof candidate.index === 'number' ? candidate.index : position;
+    let state = this.choices.get(index);
+    if (state === undefined) {
+      state = { calls: 0, finished: false };
+      this.choices.set(index, state);
+      this.choice(index, { role: 'assistant', content: '' }, 'lifecycle');
+    }
+    if (state.finished) return;
+
+    const s = state;
+    for (const piece of piecesOf(candidate, () => s.calls++)) {
+      this.choice(index, delta(piece), 'content');
+    }
+    const finish = finishReason(candidate.finishReason, s.calls > 0);
+    if (finish !== null) {
+      s.finished = true;
+      this.choice(index, {}, 'lifecycle', finish);
+    }
+  }
+
+  private choice(
+    index: number,
+    delta: JsonObject,
+    shape: ChunkShape,
+    finish: string | null = null,
+  ): void {
+    const choice = { index, delta, logprobs: null, finish_reason: finish };
+    this.emit({ ...this.head!, choices: [choice] }, shape, finish ? [index] : undefined);
+  }
+
+  private emit(data: JsonObject, shape: ChunkShape, finished?: number[], usage?: Usage): void {
+    this.items.push({ kind: 'chunk', data: JSON.stringify(data), shape, finished, usage });
+  }
+
+  private fail(failure: UpstreamFailure): void {
+    this.failed = true;
+    this.items.push({ kind: 'error', failure });
+  }
+}
+
+function delta(piece: Piece): JsonObject {
+  switch (piece.kind) {
+    case 'text':
+      return { content: piece.text };
+    case 'reasoning':
+      return { reasoning_content: piece.text };
+    case 'call':
+      return { tool_calls: [piece.call] };
+  }
+}
