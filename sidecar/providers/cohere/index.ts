@@ -1,7 +1,62 @@
-import type { AdapterFactory } from '../adapter.js';
+// Cohere chat v2 (POST /v2/chat, bearer key). The OpenAI request is rebuilt as a Cohere body,
+// and Cohere's answers and event streams are rebuilt as OpenAI completions and chunks.
 
-// TODO(issue-3): the Cohere adapter is being written; until then a policy naming this
-// protocol fails at startup with this message rather than at the first request.
-export const createCohereAdapter: AdapterFactory = (init) => {
-  throw new Error(`provider "${init.provider.id}": the cohere protocol is not implemented yet`);
+import type { AdapterFactory, ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
+import { classifyCohereError, type CohereErrorContext } from './classify-error.js';
+import { CohereStreamDecoder } from './cohere-stream.js';
+import { cohereToOpenAI, type CompletionMeta } from './cohere-to-openai.js';
+import { cohereBody } from './openai-to-cohere.js';
+
+const USER_AGENT = 'modelgate/0.1';
+
+/**
+ * The adapter contract hands parseChat and openStream no request, and Cohere's responses
+ * name no model; when the caller passes the call along (an optional extra argument), the
+ * completion reports the provider's model name, otherwise ''.
+ */
+export interface CohereAdapter extends ChatAdapter {
+  parseChat(body: Buffer, call?: ChatCall): ReturnType<ChatAdapter['parseChat']>;
+  openStream(call?: ChatCall): CohereStreamDecoder;
+}
+
+export const createCohereAdapter: AdapterFactory = (init): CohereAdapter => {
+  const url = new URL(init.baseUrl);
+  const origin = url.origin;
+  // base_url is Cohere's origin (https://api.cohere.com); a trailing /v2 is tolerated.
+  const basePath = url.pathname.replace(/\/+$/, '').replace(/\/v2$/, '');
+  const ctx: CohereErrorContext = {
+    providerId: init.provider.id,
+    secrets: init.apiKey ? [init.apiKey] : [],
+  };
+
+  const fixedHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    ...init.provider.headers,
+  };
+  if (init.apiKey) fixedHeaders.authorization = `Bearer ${init.apiKey}`;
+
+  const meta = (call: ChatCall | undefined): CompletionMeta => ({
+    model: call?.target ?? '',
+    createdS: Math.floor(init.clock() / 1000),
+  });
+
+  return {
+    buildChat(call: ChatCall): UpstreamRequest {
+      // Translation problems throw GatewayErrors (400) here, before any upstream call.
+      const body = cohereBody(call.body, call.target, call.stream);
+      const headers: Record<string, string> = {
+        ...fixedHeaders,
+        accept: call.stream ? 'text/event-stream' : 'application/json',
+      };
+      for (const [name, value] of call.passHeaders) headers[name] = value;
+      return { origin, path: `${basePath}/v2/chat`, headers, body: JSON.stringify(body) };
+    },
+
+    parseChat: (body, call) => cohereToOpenAI(body, meta(call), ctx),
+
+    openStream: (call) => new CohereStreamDecoder(meta(call), ctx, init.maxStreamEventBytes),
+
+    classifyError: (status, headers, body) => classifyCohereError(status, headers, body, ctx),
+  };
 };
