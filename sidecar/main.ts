@@ -81,6 +81,7 @@ async function start(argv: string[]): Promise<void> {
   try {
     sidecar = await startSidecar({ policy, logger, port, http: http as HttpKind });
   } catch (err) {
+    logger.flush();
     fail((err as Error).message);
   }
 
@@ -91,6 +92,7 @@ async function start(argv: string[]): Promise<void> {
     logger.info('draining', { signal });
     void sidecar.drain().then(({ clean }) => {
       logger.info('stopped', { clean });
+      logger.flush();
       process.exit(0);
     });
   };

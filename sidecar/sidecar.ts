@@ -104,7 +104,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
         query: '',
         headers: new Map(),
         body: Buffer.alloc(0),
-        remoteAddress: '',
       });
       sendError(
         reply,

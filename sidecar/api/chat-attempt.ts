@@ -36,8 +36,12 @@ const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const { endpoint, reply, timeouts } = input;
+  // One controller per attempt, following the request's (cheaper than AbortSignal.any).
   const local = new AbortController();
-  const signal = AbortSignal.any([input.deadline, local.signal]);
+  const follow = (): void => local.abort(input.deadline.reason);
+  if (input.deadline.aborted) follow();
+  else input.deadline.addEventListener('abort', follow, { once: true });
+  const signal = local.signal;
   // First token is the commit point of a stream; a non-stream answer has no earlier one.
   const firstToken = input.chat.stream
     ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
@@ -71,6 +75,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     return await answer(input, res, timedOut);
   } finally {
     clearTimeout(firstToken);
+    input.deadline.removeEventListener('abort', follow);
   }
 }
 
@@ -122,16 +127,21 @@ async function relay(
 
   try {
     for await (const bytes of res.body) {
-      for (const item of decoder.push(bytes)) await relay.handle(item);
+      for (const item of decoder.push(bytes)) relay.handle(item);
+      await relay.flush();
       if (relay.ended || reply.aborted) break;
     }
     if (!relay.ended && !reply.aborted) {
       const { items, cut } = decoder.end();
-      for (const item of items) await relay.handle(item);
-      await relay.upstreamEnded(cut);
+      for (const item of items) relay.handle(item);
+      relay.upstreamEnded(cut);
+      await relay.flush();
     }
   } catch (err) {
-    if (!reply.aborted) await relay.fail(streamFailure(err, input, timedOut));
+    if (!reply.aborted) {
+      relay.fail(streamFailure(err, input, timedOut));
+      await relay.flush();
+    }
   } finally {
     if (!relay.ended || reply.aborted) res.discard();
   }
@@ -162,12 +172,8 @@ function streamFailure(
 
 /** Our own clocks (first token, total deadline) abort with a reason; name it. */
 function timeoutFailure(input: AttemptInput, local: AbortSignal): UpstreamFailure | undefined {
-  const which = local.aborted
-    ? String(local.reason)
-    : input.deadline.aborted && !input.reply.aborted
-      ? 'total'
-      : undefined;
-  if (which === undefined) return undefined;
+  const which = local.aborted ? String(local.reason) : undefined;
+  if (which !== 'first_token' && which !== 'total') return undefined;
   return {
     code: 'GW_ERR_UPSTREAM_TIMEOUT',
     status: 504,

@@ -3,11 +3,14 @@
 // so a failure can still move to the next endpoint and the client sees only latency. After
 // it, a failure is an explicit error event and the end of the stream: never a made-up
 // finish, never a splice.
+//
+// Items are handled synchronously into a batch; flush() writes each batch as one socket
+// write, so a burst of upstream chunks costs one write, not one per chunk.
 
-import { DONE_FRAME, encodeData } from '../stream/sse-encode.js';
-import type { StreamItem, UpstreamFailure } from '../providers/adapter.js';
 import { toGatewayError } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
+import type { StreamItem, UpstreamFailure } from '../providers/adapter.js';
+import { frameData, DONE_TEXT } from '../stream/sse-encode.js';
 import type { RequestContext } from './context.js';
 
 const enum State {
@@ -16,8 +19,8 @@ const enum State {
   Ended,
 }
 
-/** Lifecycle chunks held past this many bytes commit the stream anyway. */
-const MAX_HELD_BYTES = 64 * 1024;
+/** Lifecycle chunks held past this many characters commit the stream anyway. */
+const MAX_HELD_CHARS = 64 * 1024;
 
 export interface RelayOptions {
   reply: HttpReply;
@@ -32,10 +35,14 @@ export interface RelayOptions {
 
 export class StreamRelay {
   private state = State.Holding;
-  private held: Uint8Array[] = [];
-  private heldBytes = 0;
+  /** Frames not yet written: held lifecycle chunks, then the current batch. */
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private startPending = false;
+  private endPending = false;
+  private wasCommitted = false;
   private readonly finished = new Set<number>();
-  /** Why the attempt failed, when it failed before the commit point. */
+  /** Why the attempt failed. Before the commit point nothing was sent for it. */
   failure: UpstreamFailure | undefined;
 
   constructor(private readonly opts: RelayOptions) {}
@@ -49,31 +56,28 @@ export class StreamRelay {
     return this.wasCommitted;
   }
 
-  private wasCommitted = false;
-
-  /** Handles one decoded item; resolves once the client took what it produced. */
-  async handle(item: StreamItem): Promise<void> {
+  handle(item: StreamItem): void {
     if (this.state === State.Ended) return;
     if (item.kind === 'done') return this.complete();
     if (item.kind === 'error') return this.fail(item.failure);
 
     if (item.usage !== undefined) this.opts.ctx.usage = item.usage;
-    for (const index of item.finished ?? []) this.finished.add(index);
+    if (item.finished !== undefined) for (const index of item.finished) this.finished.add(index);
 
     switch (item.shape) {
       case 'noise':
         return;
       case 'usage':
-        if (this.opts.clientWantsUsage) await this.emit(encodeData(item.data));
+        if (this.opts.clientWantsUsage) this.queue(frameData(item.data));
         return;
       case 'lifecycle':
-        return this.emit(encodeData(item.data));
+        this.queue(frameData(item.data));
+        if (this.state === State.Holding && this.pendingChars > MAX_HELD_CHARS) this.commit();
+        return;
       case 'content':
-        if (this.state === State.Holding) {
-          this.opts.ctx.ttftMs = this.opts.ctx.elapsedMs();
-          await this.commit();
-        }
-        return this.emit(encodeData(item.data));
+        if (this.state === State.Holding) this.commit();
+        this.queue(frameData(item.data));
+        return;
     }
   }
 
@@ -81,10 +85,10 @@ export class StreamRelay {
    * The upstream closed without its terminator. If every choice had already finished, the
    * answer is whole and only `[DONE]` was missing; otherwise the stream was cut.
    */
-  async upstreamEnded(cut: boolean): Promise<void> {
+  upstreamEnded(cut: boolean): void {
     if (this.state === State.Ended) return;
     if (!cut && this.finished.size >= this.opts.choices) return this.complete();
-    return this.fail({
+    this.fail({
       code: 'GW_ERR_STREAM_INTERRUPTED',
       status: 502,
       message: 'The provider stream ended before the answer was complete.',
@@ -97,44 +101,60 @@ export class StreamRelay {
    * is kept for the caller, who may try another endpoint. After it, the client gets one
    * error event and the stream ends.
    */
-  async fail(failure: UpstreamFailure): Promise<void> {
+  fail(failure: UpstreamFailure): void {
     if (this.state === State.Ended) return;
-    const { ctx, reply } = this.opts;
     const committed = this.state === State.Committed;
     this.state = State.Ended;
     this.failure = failure;
-    if (!committed) return;
-
+    if (!committed) {
+      this.pending = [];
+      return;
+    }
+    const { ctx } = this.opts;
     ctx.errorCode = failure.code;
     ctx.errorDetail = failure.detail;
     ctx.outcome =
       failure.code === 'GW_ERR_STREAM_INTERRUPTED' ? 'stream_interrupted' : 'stream_error';
-    await reply.write(encodeData(JSON.stringify(toGatewayError(failure))));
-    reply.end();
+    this.queue(frameData(JSON.stringify(toGatewayError(failure))));
+    this.endPending = true;
   }
 
-  private async complete(): Promise<void> {
-    if (this.state === State.Holding) await this.commit();
-    await this.opts.reply.write(DONE_FRAME);
+  /** Writes what the last items produced; resolves when the client took it. */
+  async flush(): Promise<void> {
+    const { reply } = this.opts;
+    if (this.startPending) {
+      this.startPending = false;
+      reply.startStream(200, this.opts.headers);
+    }
+    if (this.state !== State.Holding && this.pending.length > 0) {
+      const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+      this.pending = [];
+      this.pendingChars = 0;
+      await reply.write(Buffer.from(text));
+    }
+    if (this.endPending) {
+      this.endPending = false;
+      reply.end();
+    }
+  }
+
+  private complete(): void {
+    if (this.state === State.Holding) this.commit();
+    this.queue(DONE_TEXT);
     this.state = State.Ended;
-    this.opts.reply.end();
+    this.endPending = true;
   }
 
-  private async commit(): Promise<void> {
+  private commit(): void {
     this.state = State.Committed;
     this.wasCommitted = true;
+    this.startPending = true;
     this.opts.onCommit?.();
     this.opts.ctx.status = 200;
-    this.opts.reply.startStream(200, this.opts.headers);
-    const held = this.held;
-    this.held = [];
-    for (const frame of held) await this.opts.reply.write(frame);
   }
 
-  private emit(frame: Uint8Array): Promise<void> | void {
-    if (this.state === State.Committed) return this.opts.reply.write(frame);
-    this.held.push(frame);
-    this.heldBytes += frame.length;
-    if (this.heldBytes > MAX_HELD_BYTES) return this.commit();
+  private queue(frame: string): void {
+    this.pending.push(frame);
+    this.pendingChars += frame.length;
   }
 }

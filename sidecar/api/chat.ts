@@ -10,7 +10,7 @@ import type { Breakers } from '../routing/breaker.js';
 import type { Endpoint, ModelTable, Route } from '../routing/model-table.js';
 import { decide, retryAfterMs, type Decision } from '../routing/outcome.js';
 import { attempt } from './chat-attempt.js';
-import { parseChatRequest } from './chat-request.js';
+import { parseChatRequest, type ChatRequest } from './chat-request.js';
 import type { RequestContext } from './context.js';
 import { readPassHeaders } from './pass-headers.js';
 
@@ -43,10 +43,31 @@ export async function handleChat(
   }
   const passHeaders = readPassHeaders(req.headers);
 
-  const abort = new AbortController();
-  reply.onAbort(() => abort.abort('client'));
-  const deadline = AbortSignal.any([abort.signal, AbortSignal.timeout(route.timeouts.totalMs)]);
+  // One controller for the request: the client leaving or the total deadline aborts it.
+  const request = new AbortController();
+  reply.onAbort(() => request.abort('client'));
+  const total = setTimeout(() => request.abort('total'), route.timeouts.totalMs);
+  try {
+    await walkChain(req, reply, ctx, deps, { chat, route, passHeaders, deadline: request.signal });
+  } finally {
+    clearTimeout(total);
+  }
+}
 
+interface Walk {
+  chat: ChatRequest;
+  route: Route;
+  passHeaders: [string, string][];
+  deadline: AbortSignal;
+}
+
+async function walkChain(
+  req: HttpRequest,
+  reply: HttpReply,
+  ctx: RequestContext,
+  deps: ChatDeps,
+  { chat, route, passHeaders, deadline }: Walk,
+): Promise<void> {
   let last: UpstreamFailure | undefined;
   let tried = 0;
   let minContext = 0;

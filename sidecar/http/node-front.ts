@@ -124,7 +124,6 @@ class NodeFront implements RunningFront {
       query: q === -1 ? '' : url.slice(q + 1),
       headers,
       body,
-      remoteAddress: req.socket.remoteAddress ?? '',
     });
 
     const declared = Number(req.headers['content-length'] ?? 0);

@@ -10,7 +10,6 @@ export interface HttpRequest {
   /** Header names are lower-case; repeated headers are joined with ", ". */
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Buffer;
-  readonly remoteAddress: string;
 }
 
 export type HeaderList = ReadonlyArray<readonly [string, string]>;

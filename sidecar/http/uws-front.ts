@@ -171,14 +171,12 @@ class UwsFront implements RunningFront {
       const prior = headers.get(name);
       headers.set(name, prior === undefined ? value : `${prior}, ${value}`);
     });
-    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
     const request = (body: Buffer): HttpRequest => ({
       method,
       path,
       query,
       headers,
       body,
-      remoteAddress,
     });
 
     const lengthHeader = headers.get('content-length');

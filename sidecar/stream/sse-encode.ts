@@ -42,3 +42,11 @@ export function encodeEvent(event: string, data: string): Uint8Array {
 function dataLines(data: string): string {
   return data.includes('\n') || data.includes('\r') ? data.replace(BREAK, '\ndata: ') : data;
 }
+
+/** `data: [DONE]\n\n` as text, for frames batched as one string. */
+export const DONE_TEXT = 'data: [DONE]\n\n';
+
+/** `data: <payload>\n\n` as text; a payload with line breaks becomes several data lines. */
+export function frameData(payload: string): string {
+  return `data: ${dataLines(payload)}\n\n`;
+}

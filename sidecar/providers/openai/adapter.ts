@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatCall, UpstreamFailure, UpstreamRequest } from '../adapter.js';
+import type { ChatAdapter, ChatCall, UpstreamFailure, UpstreamRequest, Usage } from '../adapter.js';
 import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './classify-error.js';
 import { upstreamBody } from './request-body.js';
 import { OpenAIStreamDecoder } from './stream-decoder.js';
@@ -71,6 +71,9 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
     },
 
     parseChat(body: Buffer) {
+      const quick = readUsageQuickly(body);
+      if (quick !== undefined) return { bytes: body, usage: quick };
+
       let parsed: Record<string, unknown>;
       try {
         parsed = JSON.parse(body.toString()) as Record<string, unknown>;
@@ -93,6 +96,41 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
 
     classifyError: (status, headers, body) => classifyOpenAIError(status, headers, body, ctx),
   };
+}
+
+const CHOICES = Buffer.from('"choices":[{');
+const ERROR_KEY = Buffer.from('"error"');
+const USAGE_KEY = Buffer.from('"usage":{');
+
+/**
+ * Usage from a normal completion without parsing the whole answer (a long answer costs
+ * tens of microseconds to parse, and we only need its token counts): the usage object ends
+ * at the brace that balances its opening one, strings skipped.
+ * Anything unusual returns undefined and takes the full parse.
+ */
+function readUsageQuickly(body: Buffer): Usage | undefined {
+  if (body.indexOf(CHOICES) === -1 || body.indexOf(ERROR_KEY) !== -1) return undefined;
+  const at = body.lastIndexOf(USAGE_KEY);
+  if (at === -1) return undefined;
+  const start = at + USAGE_KEY.length - 1;
+  let depth = 0;
+  for (let i = start; i < body.length; i++) {
+    const c = body[i];
+    if (c === 0x22) {
+      // Skip a string (keys, mostly): braces inside it do not count.
+      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
+      continue;
+    }
+    if (c === 0x7b) depth++;
+    else if (c === 0x7d && --depth === 0) {
+      try {
+        return readOpenAIUsage(JSON.parse(body.subarray(start, i + 1).toString('latin1')));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function badResponse(providerId: string, what: string): UpstreamFailure {

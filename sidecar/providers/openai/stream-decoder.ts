@@ -47,6 +47,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       this.items.push({ kind: 'done' });
       return;
     }
+    if (ev.event === '' && isPlainTextDelta(data)) {
+      this.items.push({ kind: 'chunk', data, shape: 'content' });
+      return;
+    }
 
     let chunk: Record<string, unknown>;
     try {
@@ -77,6 +81,27 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       detail: 'stream:not_json',
     } as const;
   }
+}
+
+const CONTENT = '"content":"';
+
+/**
+ * The common chunk, one piece of text and nothing else worth knowing, recognised without
+ * JSON.parse, which would otherwise run once per token. Inside JSON strings quotes are
+ * escaped, so these unescaped patterns can only be keys; anything unusual (a finish,
+ * usage, an error, an empty text) takes the full parse.
+ */
+function isPlainTextDelta(data: string): boolean {
+  const at = data.indexOf(CONTENT);
+  return (
+    at > 0 &&
+    data.charCodeAt(at + CONTENT.length) !== 0x22 &&
+    data.charCodeAt(0) === 0x7b &&
+    !data.includes('"finish_reason":"') &&
+    !data.includes('"usage":{') &&
+    !data.includes('"error"') &&
+    data.includes('"choices":[{')
+  );
 }
 
 /**
