@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { geminiPolicy, startMockGemini, type MockGemini } from '../support/mock-gemini.js';
+import { geminiPolicy, startMockGemini, type RecordedRequest } from '../support/mock-gemini.js';
+import {
+  makeServiceAccount,
+  startMockVertex,
+  startVertexSidecar,
+  vertexPolicy,
+} from '../support/mock-vertex.js';
 import { assertConforms, specAvailable } from '../support/openapi.js';
 import { PROVIDER_SECRET, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 import { chunksOf, postSse } from '../support/sse-client.js';
 
 // The translation matrix: each OpenAI request feature, sent through the real sidecar to a
-// strict Gemini mock, non-streamed and streamed. Asserted: the exact body the mock
-// received, and the exact chunks the client received (ids and `created` aside).
+// strict Gemini mock (Google AI Studio) and to a strict Vertex AI mock (same bodies, own
+// routes and OAuth token), non-streamed and streamed. Asserted: the exact body the mock
+// received, and the exact chunks the client received (`created` aside).
 
 const PNG_1PX =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -305,17 +312,54 @@ function expectedChunks(n: number, includeUsage: boolean): unknown[] {
   return out;
 }
 
-describe('translation matrix: OpenAI request features x Gemini', () => {
-  let mock: MockGemini;
-  let sidecar: TestSidecar;
+interface Target {
+  protocol: string;
+  start(): Promise<{
+    sidecar: TestSidecar;
+    requests: () => RecordedRequest[];
+    close(): Promise<void>;
+  }>;
+  url(stream: boolean): string;
+}
 
-  beforeAll(async () => {
-    mock = await startMockGemini({ strict: true, apiKey: PROVIDER_SECRET });
-    sidecar = await startTestSidecar(geminiPolicy(mock.origin));
-  });
+const targets: Target[] = [
+  {
+    protocol: 'Gemini (AI Studio)',
+    async start() {
+      const mock = await startMockGemini({ strict: true, apiKey: PROVIDER_SECRET });
+      const sidecar = await startTestSidecar(geminiPolicy(mock.origin));
+      return { sidecar, requests: () => mock.requests, close: () => mock.close() };
+    },
+    url: (stream) =>
+      `/v1beta/models/${MODEL}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+  },
+  {
+    protocol: 'Vertex AI',
+    async start() {
+      const mock = await startMockVertex({ strict: true, project: 'p1', location: 'europe-west4' });
+      const account = makeServiceAccount(mock.tokenUri);
+      mock.trust(account);
+      const sidecar = await startVertexSidecar(
+        vertexPolicy(mock.origin, { project: 'p1', location: 'europe-west4' }),
+        { GOOGLE_APPLICATION_CREDENTIALS: account.path },
+      );
+      return { sidecar, requests: () => mock.requests, close: () => mock.close() };
+    },
+    url: (stream) =>
+      `/v1/projects/p1/locations/europe-west4/publishers/google/models/${MODEL}:` +
+      (stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
+  },
+];
+
+describe.each(targets)('translation matrix: OpenAI request features x $protocol', (target) => {
+  let sidecar: TestSidecar;
+  let requests: () => RecordedRequest[];
+  let close: () => Promise<void>;
+
+  beforeAll(async () => ({ sidecar, requests, close } = await target.start()));
   afterAll(async () => {
     await sidecar.stop();
-    await mock.close();
+    await close();
   });
 
   it.each(rows)('$feature', async ({ request, upstream, n = 1 }) => {
@@ -328,8 +372,8 @@ describe('translation matrix: OpenAI request features x Gemini', () => {
     });
     const completion = (await res.json()) as { choices: { message: { content: string } }[] };
     expect(res.status, JSON.stringify(completion)).toBe(200);
-    expect(mock.requests.at(-1)!.url).toBe(`/v1beta/models/${MODEL}:generateContent`);
-    expect(mock.requests.at(-1)!.json).toEqual(upstream);
+    expect(requests().at(-1)!.url).toBe(target.url(false));
+    expect(requests().at(-1)!.json).toEqual(upstream);
     expect(completion.choices.map((c) => c.message.content)).toEqual(
       Array(n).fill('Hello from the Gemini mock.'),
     );
@@ -341,8 +385,8 @@ describe('translation matrix: OpenAI request features x Gemini', () => {
       stream_options: { include_usage: true },
     });
     expect(streamed.status).toBe(200);
-    expect(mock.requests.at(-1)!.url).toBe(`/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`);
-    expect(mock.requests.at(-1)!.json).toEqual(upstream);
+    expect(requests().at(-1)!.url).toBe(target.url(true));
+    expect(requests().at(-1)!.json).toEqual(upstream);
     const chunks = chunksOf(streamed).map((c) => ({ ...(c as object), created: 0 }));
     expect(chunks).toEqual(expectedChunks(n, true));
     expect(streamed.events.at(-1)!.data).toBe('[DONE]');

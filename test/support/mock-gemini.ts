@@ -69,6 +69,8 @@ export interface MockGeminiOptions {
   gate?: Gate;
   /** Text of default answers. */
   defaultText?: string;
+  /** Default answers for routes that are not Gemini's (Vertex's Anthropic routes). */
+  defaultFor?: (req: RecordedRequest) => ScriptStep | undefined;
 }
 
 export interface MockGemini {
@@ -640,7 +642,11 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       });
       const gate = opts.gate ?? aiStudioGate(opts.apiKey);
       const step =
-        gate(record) ?? strictRefusal(record, opts) ?? queue.shift() ?? defaultAnswer(record, opts);
+        gate(record) ??
+        strictRefusal(record, opts) ??
+        queue.shift() ??
+        opts.defaultFor?.(record) ??
+        defaultAnswer(record, opts);
       play(step, record, res, closing.signal).catch(() => {
         // A response cut short by close() or by the caller is the point of some tests.
       });

@@ -1,7 +1,97 @@
-import type { AdapterFactory } from '../adapter.js';
+// Vertex AI: Gemini models under publishers/google (the Gemini bodies, so the Gemini
+// translators), and Anthropic models under publishers/anthropic (rawPredict with the
+// Anthropic body), both with an OAuth access token the sidecar mints from a service account.
+// cloud.google.com/vertex-ai/generative-ai/docs/reference/rest;
+// cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude
 
-// TODO(issue-3): the Vertex adapter is being written; until then a policy naming this
-// protocol fails at startup with this message rather than at the first request.
-export const createVertexAdapter: AdapterFactory = (init) => {
-  throw new Error(`provider "${init.provider.id}": the vertex protocol is not implemented yet`);
-};
+import type { AdapterFactory, ChatAdapter, StreamDecoder } from '../adapter.js';
+import { createGeminiChatAdapter, USER_AGENT } from '../gemini/chat-adapter.js';
+import { AccessTokenSource, type FormPoster } from './access-token.js';
+import { createClaudeOnVertex, isAnthropicBody, isClaudeModel } from './anthropic-on-vertex.js';
+import { loadServiceAccount } from './service-account.js';
+import { SniffingStreamDecoder } from './sniffing-stream.js';
+
+const DEFAULT_CREDENTIALS_ENV = 'GOOGLE_APPLICATION_CREDENTIALS';
+
+/** `post` replaces the token exchange's HTTP call (unit tests). */
+export function vertexAdapterFactory(post?: FormPoster): AdapterFactory {
+  return (init) => {
+    const { provider } = init;
+    const fail = (why: string): never => {
+      throw new Error(`provider "${provider.id}": ${why}`);
+    };
+    if (!provider.project) {
+      fail('the vertex protocol needs `project` (the Google Cloud project id)');
+    }
+    const envName = provider.credentialsEnv || DEFAULT_CREDENTIALS_ENV;
+    const keyPath = init.env[envName];
+    if (!keyPath) fail(`${envName} must name a service-account key file`);
+
+    const tokens = new AccessTokenSource({
+      providerId: provider.id,
+      account: loadServiceAccount(keyPath as string, provider.id),
+      clock: init.clock,
+      post,
+    });
+    const url = new URL(init.baseUrl);
+    const location = provider.region || 'global';
+    const modelPath = (publisher: string, model: string) =>
+      `${url.pathname.replace(/\/+$/, '')}/v1/projects/${segment(provider.project)}` +
+      `/locations/${segment(location)}/publishers/${publisher}/models/${segment(model)}`;
+
+    const shared = {
+      providerId: provider.id,
+      origin: url.origin,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'user-agent': USER_AGENT,
+        ...provider.headers,
+      },
+      credential: async () => ({ authorization: `Bearer ${await tokens.token()}` }),
+      credentialHeaders: ['authorization'],
+      secrets: [],
+      maxStreamEventBytes: init.maxStreamEventBytes,
+      clock: init.clock,
+      onAuthRejected: () => tokens.invalidate(),
+    };
+    const gemini = createGeminiChatAdapter({
+      ...shared,
+      path: (target, stream) =>
+        modelPath('google', target) +
+        (stream ? ':streamGenerateContent?alt=sse' : ':generateContent'),
+    });
+    const claude = createClaudeOnVertex({
+      ...shared,
+      path: (target, stream) =>
+        modelPath('anthropic', target) + (stream ? ':streamRawPredict' : ':rawPredict'),
+    });
+    return combine(gemini, claude);
+  };
+}
+
+export const createVertexAdapter: AdapterFactory = vertexAdapterFactory();
+
+/**
+ * One provider, two wire formats. The target model decides the request; a response is
+ * recognised by its own shape, because the contract hands parseChat, openStream and
+ * classifyError no request.
+ */
+function combine(gemini: ChatAdapter, claude: ChatAdapter): ChatAdapter {
+  return {
+    buildChat: (call) => (isClaudeModel(call.target) ? claude : gemini).buildChat(call),
+    parseChat: (body) => (isAnthropicBody(body) ? claude : gemini).parseChat(body),
+    openStream: (): StreamDecoder =>
+      new SniffingStreamDecoder(
+        () => gemini.openStream(),
+        () => claude.openStream(),
+      ),
+    classifyError: (status, headers, body) =>
+      (isAnthropicBody(body) ? claude : gemini).classifyError(status, headers, body),
+  };
+}
+
+/** A path segment; `@` stays as is, as in Vertex's versioned partner model ids. */
+function segment(value: string): string {
+  return encodeURIComponent(value).replace(/%40/g, '@');
+}

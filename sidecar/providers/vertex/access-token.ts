@@ -1,0 +1,113 @@
+// Vertex AI access tokens, minted by the sidecar from a service account: a signed assertion
+// is exchanged at the key file's token_uri (RFC 7523 JWT bearer grant) for a token that
+// lives about an hour. The token is cached until shortly before it expires; concurrent
+// requests that find it stale share one exchange; a 401 from Vertex drops it so the next
+// request mints afresh. The token is a credential: it is never logged or put in a message.
+
+import { request } from 'undici';
+import { GatewayError } from '../../errors.js';
+import { CLOUD_PLATFORM_SCOPE, signAssertion } from './jwt.js';
+import type { ServiceAccount } from './service-account.js';
+
+/** Refresh this long before expiry (Google's own client libraries use 5 minutes). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+const EXCHANGE_TIMEOUT_MS = 10_000;
+const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** POSTs a form and reads the answer; injectable so unit tests need no server. */
+export type FormPoster = (url: string, form: string) => Promise<{ status: number; body: string }>;
+
+export interface AccessTokenSourceOptions {
+  providerId: string;
+  account: ServiceAccount;
+  clock: () => number;
+  post?: FormPoster;
+}
+
+interface Cached {
+  token: string;
+  /** When to stop using it: expiry less the refresh margin. */
+  refreshAtMs: number;
+}
+
+export class AccessTokenSource {
+  private cached: Cached | undefined;
+  private inflight: Promise<string> | undefined;
+  private readonly post: FormPoster;
+
+  constructor(private readonly opts: AccessTokenSourceOptions) {
+    this.post = opts.post ?? postForm;
+  }
+
+  /** A valid access token: the cached one, or one fresh exchange shared by all callers. */
+  token(): Promise<string> {
+    const cached = this.cached;
+    if (cached !== undefined && this.opts.clock() < cached.refreshAtMs) {
+      return Promise.resolve(cached.token);
+    }
+    this.inflight ??= this.exchange().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /** Vertex refused the token (revoked, or the clock lied): the next caller mints anew. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async exchange(): Promise<string> {
+    const { account, clock, providerId } = this.opts;
+    const assertion = signAssertion(account, CLOUD_PLATFORM_SCOPE, clock());
+    const form = `grant_type=${encodeURIComponent(GRANT_TYPE)}&assertion=${assertion}`;
+
+    let res: { status: number; body: string };
+    try {
+      res = await this.post(account.tokenUri, form);
+    } catch (err) {
+      throw tokenFailure(providerId, `the token endpoint could not be reached`, err);
+    }
+    const answer = parse(res.body);
+    if (res.status !== 200 || typeof answer.access_token !== 'string') {
+      // OAuth error codes (invalid_grant, ...) are safe to log; descriptions stay out.
+      const code = typeof answer.error === 'string' ? answer.error : `HTTP ${res.status}`;
+      throw tokenFailure(providerId, `the token endpoint refused the service account (${code})`);
+    }
+
+    const lifetimeMs = (typeof answer.expires_in === 'number' ? answer.expires_in : 3600) * 1000;
+    const issuedAt = clock();
+    this.cached = {
+      token: answer.access_token,
+      // A short-lived token is still used for half its life rather than never.
+      refreshAtMs: issuedAt + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2),
+    };
+    return answer.access_token;
+  }
+}
+
+function parse(body: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function tokenFailure(providerId: string, why: string, cause?: unknown): GatewayError {
+  return new GatewayError(
+    'GW_ERR_UPSTREAM_AUTH',
+    `Provider "${providerId}": could not obtain a Google access token: ${why}.`,
+    { cause },
+  );
+}
+
+async function postForm(url: string, form: string): Promise<{ status: number; body: string }> {
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form,
+    signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
+  });
+  return { status: res.statusCode, body: await res.body.text() };
+}
