@@ -1,0 +1,150 @@
+// The benchmark rig: which CPU runs what, how each server is started, and one measured wrk
+// run with the CPU time the serving process spent on it.
+
+import { openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { busyPct, readCpuTimes, readProcessCpu, readReapedChildrenCpuNs } from './cpu-usage.js';
+import type { Measured } from './latency-report.js';
+import { freePort, memoryOf, startPinned, startServer, waitForHttp } from './processes.js';
+import type { Pinned } from './processes.js';
+import { runWrk } from './wrk.js';
+
+/** The proxy under test runs alone on this CPU... */
+export const PROXY_CPU = 0;
+/** ...and the mock, wrk and the orchestrator share this one. */
+export const LOAD_CPU = 1;
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const DIST = join(ROOT, 'dist');
+
+export interface Server {
+  proc: Pinned;
+  port: number;
+}
+
+export function chatUrl(port: number): string {
+  return `http://127.0.0.1:${port}/v1/chat/completions`;
+}
+
+function profilerFlags(cpuProfDir: string | undefined): string[] {
+  return cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
+}
+
+export function startMock(chunks: number): Promise<Server> {
+  return startServer({
+    name: 'mock',
+    cpu: LOAD_CPU,
+    command: process.execPath,
+    args: [join(DIST, 'bench/mocks/openai-mock.js'), '--chunks', String(chunks)],
+  });
+}
+
+export function startPassthroughProcess(mockPort: number, cpuProfDir?: string): Promise<Server> {
+  return startServer({
+    name: 'passthrough',
+    cpu: PROXY_CPU,
+    command: process.execPath,
+    args: [
+      ...profilerFlags(cpuProfDir),
+      join(DIST, 'bench/baseline-passthrough.js'),
+      ...['--upstream', `http://127.0.0.1:${mockPort}`],
+    ],
+  });
+}
+
+export function sidecarConfig(mockPort: number): string {
+  return [
+    'listen: { host: 127.0.0.1, port: 0 }',
+    'providers:',
+    `  - { id: mock, protocol: openai, base_url: "http://127.0.0.1:${mockPort}/v1" }`,
+    'models:',
+    '  - { name: "bench/*", provider: mock, target: "*" }',
+    '',
+  ].join('\n');
+}
+
+export interface SidecarStart {
+  /** The compiled entry point, dist/sidecar/main.js of this or another build. */
+  main: string;
+  configPath: string;
+  http: 'uws' | 'node';
+  cpuProfDir?: string;
+}
+
+/** Starts the sidecar with its one log line per request going to /dev/null. */
+export async function startSidecarProcess(opts: SidecarStart): Promise<Server> {
+  const port = await freePort();
+  const { proc } = startPinned({
+    name: 'sidecar',
+    cpu: PROXY_CPU,
+    command: process.execPath,
+    args: [
+      ...profilerFlags(opts.cpuProfDir),
+      opts.main,
+      'start',
+      ...['--config', opts.configPath, '--port', String(port), '--http', opts.http],
+    ],
+    stdout: openSync('/dev/null', 'w'),
+  });
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  } catch (err) {
+    await proc.stop(1_000);
+    throw err;
+  }
+  return { proc, port };
+}
+
+export interface MeasureOptions {
+  url: string;
+  /** The process answering: the proxy, or the mock when called directly. */
+  pid: number;
+  /** The mock, whose CPU time counts as ours on the load core. */
+  mockPid: number;
+  scriptPath: string;
+  connections: number;
+  seconds: number;
+}
+
+/**
+ * One wrk run, with the serving process's CPU time and memory read around it, and the
+ * share of each core taken by work that is not ours (other tenants, steal, interrupts).
+ */
+export async function measure(opts: MeasureOptions): Promise<Measured> {
+  const isProxy = opts.pid !== opts.mockPid;
+  const cores = readCpuTimes();
+  const server = readProcessCpu(opts.pid).runNs;
+  const mock = readProcessCpu(opts.mockPid).runNs;
+  const wrk = readReapedChildrenCpuNs();
+  const self = process.cpuUsage();
+
+  const result = await runWrk({
+    url: opts.url,
+    scriptPath: opts.scriptPath,
+    connections: opts.connections,
+    durationS: opts.seconds,
+    cpu: LOAD_CPU,
+  });
+
+  const serverNs = readProcessCpu(opts.pid).runNs - server;
+  const mockNs = readProcessCpu(opts.mockPid).runNs - mock;
+  const wrkNs = readReapedChildrenCpuNs() - wrk;
+  const selfUs = process.cpuUsage(self);
+  const coresAfter = readCpuTimes();
+
+  const pct = (ns: number): number => (100 * ns) / 1e9 / result.durationS;
+  const loadOwnNs = mockNs + wrkNs + (selfUs.user + selfUs.system) * 1000;
+  const loadBusy = busyPct(cores, coresAfter, LOAD_CPU);
+  return {
+    ...result,
+    cpuUsPerRequest: serverNs / 1000 / result.requests,
+    loadCpuPct: loadBusy,
+    proxyCoreOtherPct: Math.max(
+      0,
+      busyPct(cores, coresAfter, PROXY_CPU) - (isProxy ? pct(serverNs) : 0),
+    ),
+    loadCoreOtherPct: Math.max(0, loadBusy - pct(loadOwnNs)),
+    rssBytes: memoryOf(opts.pid).rssBytes,
+  };
+}
