@@ -74,7 +74,9 @@ async function walkChain(
   for (const endpoint of route.chain) {
     if (tried >= route.maxAttempts || deadline.aborted) break;
     if (minContext > 0 && !((endpoint.contextWindow ?? 0) > minContext)) continue;
-    if (!deps.breakers.admits(endpoint.id, deps.clock())) continue;
+    // Circuits gate only real chains: with nowhere else to go, the client is better served
+    // by the provider's own answer than by a 503 from us.
+    if (route.chain.length > 1 && !deps.breakers.admits(endpoint.id, deps.clock())) continue;
 
     tried++;
     ctx.endpoint = endpoint.id;
