@@ -62,7 +62,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       if (reply.aborted) return { kind: 'aborted' };
       return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
     }
-    input.ctx.upstreamRequestId = header(res.headers['x-request-id']);
+    input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
 
     if (res.status < 200 || res.status >= 300) {
       const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
@@ -96,7 +96,7 @@ async function answer(
         : (timedOut() ?? transportFailure(err, endpoint.provider.id));
     return { kind: 'failed', failure };
   }
-  const parsed = endpoint.provider.adapter.parseChat(body);
+  const parsed = endpoint.provider.adapter.parseChat(body, input.call);
   if ('code' in parsed) return { kind: 'failed', failure: parsed };
   ctx.usage = parsed.usage;
   sendJson(reply, ctx, 200, parsed.bytes, input.served);
@@ -110,7 +110,7 @@ async function relay(
   timedOut: () => UpstreamFailure | undefined,
 ): Promise<AttemptOutcome> {
   const { endpoint, reply, ctx, chat } = input;
-  const decoder = endpoint.provider.adapter.openStream();
+  const decoder = endpoint.provider.adapter.openStream(input.call);
   const relay = new StreamRelay({
     reply,
     ctx,
@@ -211,6 +211,13 @@ async function readBody(res: UpstreamResponse, limit: number, truncate: boolean)
   return Buffer.concat(chunks, size);
 }
 
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/** Each provider names its own request id header; the first one present wins. */
+const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-amzn-requestid', 'x-goog-request-id'];
+
+function upstreamRequestId(headers: UpstreamResponse['headers']): string | undefined {
+  for (const name of REQUEST_ID_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
 }

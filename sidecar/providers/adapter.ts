@@ -93,9 +93,12 @@ export interface StreamDecoder {
 export interface ChatAdapter {
   /** May be async where a credential must be minted first (Vertex OAuth tokens). */
   buildChat(call: ChatCall): UpstreamRequest | Promise<UpstreamRequest>;
-  /** A 2xx non-streamed body into canonical bytes plus usage; a failure when unusable. */
-  parseChat(body: Buffer): { bytes: Uint8Array; usage?: Usage } | UpstreamFailure;
-  openStream(): StreamDecoder;
+  /**
+   * A 2xx non-streamed body into canonical bytes plus usage; a failure when unusable. The
+   * call is there for protocols whose answers do not name the model.
+   */
+  parseChat(body: Buffer, call?: ChatCall): { bytes: Uint8Array; usage?: Usage } | UpstreamFailure;
+  openStream(call?: ChatCall): StreamDecoder;
   classifyError(status: number, headers: UpstreamHeaders, body: Buffer): UpstreamFailure;
 }
 
