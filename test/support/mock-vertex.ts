@@ -221,6 +221,11 @@ function decode(part: string | undefined): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Anthropic on Vertex
 
+/** One Anthropic SSE event, as Anthropic (and Vertex's streamRawPredict) frame it. */
+export function anthropicEvent(type: string, data: object = {}): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+}
+
 export function anthropicError(status: number, type: string, message: string): JsonStep {
   return { status, json: { type: 'error', error: { type, message } } };
 }
@@ -260,8 +265,7 @@ function anthropicDefault(req: RecordedRequest): ScriptStep | undefined {
     usage: { input_tokens: 9, output_tokens: 6 },
   };
   if (route[5] === 'rawPredict') return { status: 200, json: message };
-  const event = (type: string, data: object) =>
-    `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const event = anthropicEvent;
   return {
     sse: [
       event('message_start', {

@@ -6,18 +6,12 @@ import { classifyGoogleError, type ClassifyContext } from './classify-error.js';
 import { GeminiStreamDecoder } from './gemini-stream.js';
 import { toOpenAICompletion, type ResponseContext } from './gemini-to-openai.js';
 import { toGeminiRequest } from './openai-to-gemini.js';
+import { upstreamRequest, type RequestTarget } from './upstream-request.js';
 
-export interface GeminiAdapterOptions {
+export interface GeminiAdapterOptions extends RequestTarget {
   providerId: string;
-  origin: string;
   /** The path of generateContent (or streamGenerateContent) for a model. */
   path(target: string, stream: boolean): string;
-  /** Static headers: content type, policy headers, and the credential when it is static. */
-  headers: Record<string, string>;
-  /** Headers minted per request (a Vertex access token); absent for a static key. */
-  credential?: () => Promise<Record<string, string>>;
-  /** Credential header names that a client's own `x-pass-` credential replaces. */
-  credentialHeaders: readonly string[];
   secrets: readonly string[];
   maxStreamEventBytes?: number;
   clock: () => number;
@@ -36,30 +30,14 @@ export function createGeminiChatAdapter(opts: GeminiAdapterOptions): ChatAdapter
 
   return {
     buildChat(call: ChatCall): UpstreamRequest | Promise<UpstreamRequest> {
-      // Translate first: a request Gemini cannot take fails before a token is minted.
+      // Translated first: a request Gemini cannot take fails before a token is minted.
       const body = JSON.stringify(toGeminiRequest(call.body));
-      const path = opts.path(call.target, call.stream);
-      const passesCredential = call.passHeaders.some(([name]) =>
-        opts.credentialHeaders.includes(name),
-      );
-      const request = (minted: Record<string, string>): UpstreamRequest => ({
-        origin: opts.origin,
-        path,
-        headers: withPassHeaders(
-          { ...opts.headers, ...minted },
-          call.passHeaders,
-          passesCredential,
-          opts.credentialHeaders,
-        ),
-        body,
-      });
-      if (opts.credential === undefined || passesCredential) return request({});
-      return opts.credential().then(request);
+      return upstreamRequest(opts, call, opts.path(call.target, call.stream), body);
     },
 
-    parseChat: (body) => toOpenAICompletion(body, ctx),
+    parseChat: (body, call) => toOpenAICompletion(body, ctx, call?.target),
 
-    openStream: () => new GeminiStreamDecoder(ctx, opts.maxStreamEventBytes),
+    openStream: (call) => new GeminiStreamDecoder(ctx, opts.maxStreamEventBytes, call?.target),
 
     classifyError(status, headers, body) {
       const failure = classifyGoogleError(status, headers, body, ctx as ClassifyContext);
@@ -67,16 +45,4 @@ export function createGeminiChatAdapter(opts: GeminiAdapterOptions): ChatAdapter
       return failure;
     },
   };
-}
-
-/** Forwarded client headers win; a client credential replaces the configured one. */
-function withPassHeaders(
-  headers: Record<string, string>,
-  passHeaders: ChatCall['passHeaders'],
-  dropCredential: boolean,
-  credentialHeaders: readonly string[],
-): Record<string, string> {
-  if (dropCredential) for (const name of credentialHeaders) delete headers[name];
-  for (const [name, value] of passHeaders) headers[name] = value;
-  return headers;
 }

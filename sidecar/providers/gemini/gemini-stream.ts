@@ -39,6 +39,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
   constructor(
     private readonly ctx: ResponseContext,
     maxEventBytes?: number,
+    /** Names the chunks when Gemini's modelVersion does not (the call's target). */
+    private readonly model = '',
   ) {
     this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
   }
@@ -93,7 +95,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
       id: completionId(res),
       object: 'chat.completion.chunk',
       created: this.ctx.nowSeconds(),
-      model: typeof res.modelVersion === 'string' ? res.modelVersion : '',
+      model: typeof res.modelVersion === 'string' ? res.modelVersion : this.model,
     };
     const candidates = Array.isArray(res.candidates) ? (res.candidates as GeminiCandidate[]) : [];
     candidates.forEach((candidate, position) => this.onCandidate(candidate, position));

@@ -10,9 +10,11 @@ export interface ResponseContext extends ClassifyContext {
   nowSeconds(): number;
 }
 
+/** `model` names the answer when Gemini's modelVersion does not (the call's target). */
 export function toOpenAICompletion(
   body: Buffer,
   ctx: ResponseContext,
+  model = '',
 ): { bytes: Uint8Array; usage?: Usage } | UpstreamFailure {
   let res: JsonObject;
   try {
@@ -34,7 +36,7 @@ export function toOpenAICompletion(
     id: completionId(res),
     object: 'chat.completion',
     created: ctx.nowSeconds(),
-    model: typeof res.modelVersion === 'string' ? res.modelVersion : '',
+    model: typeof res.modelVersion === 'string' ? res.modelVersion : model,
     choices: (res.candidates as GeminiCandidate[]).map(toChoice),
   };
   if (usage) completion.usage = usageJson(usage);

@@ -4,7 +4,7 @@
 // cloud.google.com/vertex-ai/generative-ai/docs/reference/rest;
 // cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude
 
-import type { AdapterFactory, ChatAdapter, StreamDecoder } from '../adapter.js';
+import type { AdapterFactory, ChatAdapter, ChatCall, StreamDecoder } from '../adapter.js';
 import { createGeminiChatAdapter, USER_AGENT } from '../gemini/chat-adapter.js';
 import { AccessTokenSource, type FormPoster } from './access-token.js';
 import { createClaudeOnVertex, isAnthropicBody, isClaudeModel } from './anthropic-on-vertex.js';
@@ -73,21 +73,23 @@ export function vertexAdapterFactory(post?: FormPoster): AdapterFactory {
 export const createVertexAdapter: AdapterFactory = vertexAdapterFactory();
 
 /**
- * One provider, two wire formats. The target model decides the request; a response is
- * recognised by its own shape, because the contract hands parseChat, openStream and
- * classifyError no request.
+ * One provider, two wire formats: the target model decides. classifyError is given no call,
+ * so an error body is recognised by its own shape; so is an answer when no call is given.
  */
 function combine(gemini: ChatAdapter, claude: ChatAdapter): ChatAdapter {
+  const forCall = (call: ChatCall) => (isClaudeModel(call.target) ? claude : gemini);
+  const forBody = (body: Buffer) => (isAnthropicBody(body) ? claude : gemini);
   return {
-    buildChat: (call) => (isClaudeModel(call.target) ? claude : gemini).buildChat(call),
-    parseChat: (body) => (isAnthropicBody(body) ? claude : gemini).parseChat(body),
-    openStream: (): StreamDecoder =>
-      new SniffingStreamDecoder(
-        () => gemini.openStream(),
-        () => claude.openStream(),
-      ),
-    classifyError: (status, headers, body) =>
-      (isAnthropicBody(body) ? claude : gemini).classifyError(status, headers, body),
+    buildChat: (call) => forCall(call).buildChat(call),
+    parseChat: (body, call) => (call ? forCall(call) : forBody(body)).parseChat(body, call),
+    openStream: (call): StreamDecoder =>
+      call
+        ? forCall(call).openStream(call)
+        : new SniffingStreamDecoder(
+            () => gemini.openStream(),
+            () => claude.openStream(),
+          ),
+    classifyError: (status, headers, body) => forBody(body).classifyError(status, headers, body),
   };
 }
 

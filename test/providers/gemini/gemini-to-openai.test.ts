@@ -113,6 +113,15 @@ describe('toOpenAICompletion', () => {
     ]);
   });
 
+  it("names the call's target as the model when Gemini gives no modelVersion", () => {
+    const { modelVersion: _omitted, ...res } = geminiResponse({
+      candidates: [{ parts: [{ text: 'x' }], finishReason: 'STOP' }],
+    });
+    const out = toOpenAICompletion(Buffer.from(JSON.stringify(res)), ctx, 'gemini-x');
+    if ('code' in out) throw new Error(out.code);
+    expect(JSON.parse(Buffer.from(out.bytes).toString()).model).toBe('gemini-x');
+  });
+
   it('answers a blocked prompt with a 400 and a body without candidates with a 502', () => {
     const blocked = toOpenAICompletion(
       Buffer.from(JSON.stringify({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } })),
