@@ -274,9 +274,8 @@ describe('OpenAI request features translated to Cohere chat v2', () => {
     const now = Math.floor(Date.now() / 1000);
     for (const chunk of chunks) {
       expect(Math.abs((chunk.created as number) - now)).toBeLessThan(60);
-      // Cohere's stream names no model, and the adapter contract does not hand the request
-      // to openStream yet, so the model field is only checked to be a string here.
-      expect(typeof chunk.model).toBe('string');
+      // Cohere's events name no model: the provider's name for it comes from the call.
+      expect(chunk.model).toBe(TARGET);
       if (specAvailable) assertConforms('CreateChatCompletionStreamResponse', chunk);
     }
     const bare = chunks.map(({ created: _c, model: _m, ...rest }) => rest);
@@ -292,6 +291,7 @@ describe('OpenAI request features translated to Cohere chat v2', () => {
     expect(res.status).toBe(200);
     expect(mock.requests.at(-1)!.json).toEqual({ model: TARGET, ...body, stream: false });
     const completion = await res.json();
+    expect(completion.model).toBe(TARGET);
     expect(completion.choices[0].message.content).toBe('Hello from the mock.');
     if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
   });

@@ -41,7 +41,9 @@ export function classifyCohereError(
   const message = upstream
     ? `Provider "${ctx.providerId}": ${scrubMessage(upstream, ctx.secrets)}`
     : `Provider "${ctx.providerId}" answered HTTP ${status}.`;
+  // The provider's own status travels along for failover rules (failover_on_status).
   const detail = `http_${status}`;
+  const upstreamStatus = status;
   const retryAfter = header(headers, 'retry-after');
 
   switch (status) {
@@ -52,33 +54,55 @@ export function classifyCohereError(
         status: 502,
         message: `Provider "${ctx.providerId}" rejected the credential configured for it.`,
         detail,
+        upstreamStatus,
       };
     case 402:
       // The account hit its billing limit: like OpenAI's insufficient_quota, a 429 that
       // another provider can absorb, though waiting will not lift it.
-      return { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status: 429, message, retryAfter, detail };
+      return {
+        code: 'GW_ERR_UPSTREAM_RATE_LIMITED',
+        status: 429,
+        message,
+        retryAfter,
+        detail,
+        upstreamStatus,
+      };
     case 403:
-      return { code: 'GW_ERR_UPSTREAM_PERMISSION', status: 403, message, detail };
+      return { code: 'GW_ERR_UPSTREAM_PERMISSION', status: 403, message, detail, upstreamStatus };
     case 404:
-      return { code: 'GW_ERR_UPSTREAM_NOT_FOUND', status: 404, message, detail };
+      return { code: 'GW_ERR_UPSTREAM_NOT_FOUND', status: 404, message, detail, upstreamStatus };
     case 429:
-      return { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status: 429, message, retryAfter, detail };
+      return {
+        code: 'GW_ERR_UPSTREAM_RATE_LIMITED',
+        status: 429,
+        message,
+        retryAfter,
+        detail,
+        upstreamStatus,
+      };
     case 503:
-      return { code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, retryAfter, detail };
+      return {
+        code: 'GW_ERR_UPSTREAM_OVERLOADED',
+        status: 503,
+        message,
+        retryAfter,
+        detail,
+        upstreamStatus,
+      };
     case 408:
     case 504:
-      return { code: 'GW_ERR_UPSTREAM_TIMEOUT', status: 504, message, detail };
+      return { code: 'GW_ERR_UPSTREAM_TIMEOUT', status: 504, message, detail, upstreamStatus };
   }
   // 499 "request cancelled" without us cancelling is Cohere's side giving up: a server fault.
   if ((status >= 500 && status !== 501) || status === 499) {
-    return { code: 'GW_ERR_UPSTREAM_ERROR', status: 502, message, detail };
+    return { code: 'GW_ERR_UPSTREAM_ERROR', status: 502, message, detail, upstreamStatus };
   }
   if (isContextLength(upstream)) {
-    return { code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, detail };
+    return { code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, detail, upstreamStatus };
   }
   // 400, 422 (malformed), 498 (a deny-listed token in the request) and 501 (a feature the
   // model does not offer) are all about this request: another try would fail the same way.
-  return { code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, detail };
+  return { code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, detail, upstreamStatus };
 }
 
 /** A generation that ended in Cohere's ERROR or TIMEOUT finish reason. */

@@ -9,17 +9,7 @@ import { cohereBody } from './openai-to-cohere.js';
 
 const USER_AGENT = 'modelgate/0.1';
 
-/**
- * The adapter contract hands parseChat and openStream no request, and Cohere's responses
- * name no model; when the caller passes the call along (an optional extra argument), the
- * completion reports the provider's model name, otherwise ''.
- */
-export interface CohereAdapter extends ChatAdapter {
-  parseChat(body: Buffer, call?: ChatCall): ReturnType<ChatAdapter['parseChat']>;
-  openStream(call?: ChatCall): CohereStreamDecoder;
-}
-
-export const createCohereAdapter: AdapterFactory = (init): CohereAdapter => {
+export const createCohereAdapter: AdapterFactory = (init): ChatAdapter => {
   const url = new URL(init.baseUrl);
   const origin = url.origin;
   // base_url is Cohere's origin (https://api.cohere.com); a trailing /v2 is tolerated.
@@ -36,6 +26,7 @@ export const createCohereAdapter: AdapterFactory = (init): CohereAdapter => {
   };
   if (init.apiKey) fixedHeaders.authorization = `Bearer ${init.apiKey}`;
 
+  // Cohere's answers name no model: the provider's name for it comes from the call.
   const meta = (call: ChatCall | undefined): CompletionMeta => ({
     model: call?.target ?? '',
     createdS: Math.floor(init.clock() / 1000),

@@ -34,7 +34,12 @@ describe('classifyCohereError', () => {
       cohereErrors.maxTokensTooLarge(),
     ],
   ])('maps %s to %s %i', (_, code, status, step) => {
-    expect(classify(step)).toMatchObject({ code, status, detail: `http_${step.status}` });
+    expect(classify(step)).toMatchObject({
+      code,
+      status,
+      detail: `http_${step.status}`,
+      upstreamStatus: step.status,
+    });
   });
 
   it.each([403, 422, 498, 501])('maps %i without a body to a safe message', (status) => {
