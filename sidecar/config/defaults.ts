@@ -10,7 +10,7 @@ import {
   type Policy,
   type Provider,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import { OPENAI_VENDORS } from './openai-vendors.js';
+import { CATALOG, PROTOCOL_OF, autoEnables } from '../providers/catalog.js';
 import { assertValidPolicy, type Env } from './validate.js';
 
 /** Loopback only: a sidecar serves its own pod and must not be reachable from outside it. */
@@ -46,23 +46,23 @@ export function withDefaultLimits(limits?: Limits): Limits {
 }
 
 /**
- * The policy used when no config file is given: every OpenAI-protocol vendor whose key is in
- * the environment, or the demo provider when none is, so a first run always answers.
+ * The policy used when no config file is given: every catalog vendor whose key is in the
+ * environment (hosted ones with a fixed URL; see autoEnables), each as `<id>/*`, or the demo
+ * provider when none is, so a first run always answers.
  */
 export function embeddedDefaults(env: Env = process.env): Policy {
   const providers: Provider[] = [];
   const models: Model[] = [];
 
-  for (const vendor of OPENAI_VENDORS) {
-    if (!env[vendor.apiKeyEnv]) continue;
-    const baseUrl = (vendor.baseUrlEnv && env[vendor.baseUrlEnv]) || vendor.baseUrl;
-    providers.push(
-      provider({ id: vendor.id, protocol: Protocol.OPENAI, baseUrl, apiKeyEnv: vendor.apiKeyEnv }),
-    );
-    models.push(model(`${vendor.id}/*`, vendor.id, '*'));
+  for (const entry of CATALOG) {
+    const apiKeyEnv = entry.apiKeyEnv.find((name) => env[name]);
+    if (apiKeyEnv === undefined || !autoEnables(entry)) continue;
+    const baseUrl = (entry.baseUrlEnv && env[entry.baseUrlEnv]) || entry.baseUrl;
+    const protocol = PROTOCOL_OF[entry.protocol];
+    providers.push(provider({ id: entry.id, protocol, baseUrl, apiKeyEnv }));
+    models.push(model(`${entry.id}/*`, entry.id, '*'));
     // A bare pattern maps to itself: "gpt-4o" matches "gpt-*" with "4o", giving "gpt-4o".
-    for (const pattern of vendor.barePatterns ?? [])
-      models.push(model(pattern, vendor.id, pattern));
+    for (const pattern of entry.barePatterns ?? []) models.push(model(pattern, entry.id, pattern));
   }
 
   if (providers.length === 0) {

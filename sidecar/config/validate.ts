@@ -1,4 +1,4 @@
-import { create, ScalarType } from '@bufbuild/protobuf';
+import { clone, create, ScalarType } from '@bufbuild/protobuf';
 import type { DescEnum, DescField, DescMessage, Message } from '@bufbuild/protobuf';
 import {
   PolicySchema,
@@ -8,8 +8,16 @@ import {
   type Listen,
   type Model,
   type Policy,
+  type Price,
   type Provider,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import {
+  CATALOG,
+  PROTOCOL_OF,
+  catalogEntry,
+  placeholdersOf,
+  type CatalogEntry,
+} from '../providers/catalog.js';
 
 /** One thing wrong with a config: where (`providers[1].base_url`) and why. */
 export interface Problem {
@@ -57,6 +65,7 @@ export function policyFromDocument(
 
   const shape: Problem[] = [];
   const policy = decodeMessage(PolicySchema, doc ?? {}, '', shape) as Policy;
+  applyCatalog(policy, options?.env ?? process.env);
 
   // A field that failed to decode was left empty; its "required" complaint would be noise.
   const rules = validatePolicy(policy, options).filter((p) => !shape.some((s) => covers(s, p)));
@@ -75,12 +84,40 @@ export function assertValidPolicy(policy: Policy, source: string, options?: Vali
 export function validatePolicy(policy: Policy, options: ValidateOptions = {}): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, reason) => problems.push({ path, reason });
+  const env = options.env ?? process.env;
 
-  if (policy.listen) checkListen(policy.listen, report);
-  checkProviders(policy.providers, options.env ?? process.env, report);
-  checkModels(policy.models, policy.providers, report);
-  checkApiKeys(policy.apiKeys, report);
+  // Rules apply to what the sidecar will run: catalog entries filled in, as loading does.
+  const filled = clone(PolicySchema, policy);
+  applyCatalog(filled, env);
+
+  if (filled.listen) checkListen(filled.listen, report);
+  checkProviders(filled.providers, env, report);
+  checkModels(filled.models, filled.providers, report);
+  checkApiKeys(filled.apiKeys, report);
   return problems;
+}
+
+/**
+ * Fills what a provider naming a catalog entry (`catalog: groq`) left empty: protocol,
+ * base_url (when the entry's URL needs no placeholder filled) and api_key_env (the first of
+ * the entry's variables that is set, else its conventional one; for local servers only a
+ * set one, their key being optional). Unknown entries are left for validatePolicy to report.
+ */
+export function applyCatalog(policy: Policy, env: Env = process.env): void {
+  for (const p of policy.providers) {
+    const entry = p.catalog === '' ? undefined : catalogEntry(p.catalog);
+    if (entry === undefined) continue;
+    const protocol = PROTOCOL_OF[entry.protocol];
+    if (p.protocol === Protocol.UNSPECIFIED) p.protocol = protocol;
+    if (p.protocol !== protocol) continue;
+
+    if (p.baseUrl === '' && placeholdersOf(entry.baseUrl).length === 0) p.baseUrl = entry.baseUrl;
+    if (p.apiKeyEnv === '') {
+      const set = entry.apiKeyEnv.find((name) => env[name]);
+      const chosen = set ?? (entry.local ? undefined : entry.apiKeyEnv[0]);
+      if (chosen !== undefined) p.apiKeyEnv = chosen;
+    }
+  }
 }
 
 type Report = (path: string, reason: string) => void;
@@ -127,7 +164,9 @@ function checkProviders(providers: readonly Provider[], env: Env, report: Report
       report(`${at}.id`, `duplicate id "${p.id}" (also providers[${seen.get(p.id)}])`);
     } else seen.set(p.id, i);
 
-    checkProtocolFields(p, at, report);
+    const entry = checkCatalog(p, at, report);
+    checkProtocolFields(p, entry, at, report);
+    checkCloudFields(p, at, env, report);
     if (p.apiKeyEnv !== '') checkApiKeyEnv(p, `${at}.api_key_env`, env, report);
     for (const [name, value] of Object.entries(p.headers)) {
       checkHeader(name, value, `${at}.headers`, report);
@@ -135,9 +174,51 @@ function checkProviders(providers: readonly Provider[], env: Env, report: Report
   });
 }
 
-function checkProtocolFields(p: Provider, at: string, report: Report) {
+/** The catalog entry a provider names, when it names a known one of its own protocol. */
+function checkCatalog(p: Provider, at: string, report: Report): CatalogEntry | undefined {
+  if (p.catalog === '') return undefined;
+  const entry = catalogEntry(p.catalog);
+  if (entry === undefined) {
+    const guess = closest(
+      p.catalog,
+      CATALOG.map((e) => e.id),
+    );
+    const hint = guess ? `did you mean ${guess}?` : '"modelgate providers" lists them';
+    report(`${at}.catalog`, `no catalog entry ${show(p.catalog)} (${hint})`);
+    return undefined;
+  }
+  if (p.protocol !== Protocol.UNSPECIFIED && p.protocol !== PROTOCOL_OF[entry.protocol]) {
+    report(
+      `${at}.protocol`,
+      `catalog entry "${entry.id}" speaks ${entry.protocol}, not ${protocolName(p.protocol)}`,
+    );
+    return undefined;
+  }
+  return entry;
+}
+
+/** Protocols whose adapter knows its provider's address (see providers/factories.ts). */
+const NATIVE = new Set([
+  Protocol.ANTHROPIC,
+  Protocol.GEMINI,
+  Protocol.VERTEX,
+  Protocol.BEDROCK,
+  Protocol.COHERE,
+]);
+/** Protocols that authenticate with api_key_env and nothing else. */
+const KEYED = new Set([Protocol.ANTHROPIC, Protocol.GEMINI, Protocol.COHERE]);
+
+function checkProtocolFields(
+  p: Provider,
+  entry: CatalogEntry | undefined,
+  at: string,
+  report: Report,
+) {
   if (p.protocol === Protocol.UNSPECIFIED) {
-    report(`${at}.protocol`, `required: one of ${[...protocolNames().keys()].join(', ')}`);
+    // An unknown catalog entry was reported already; guessing a protocol would be noise.
+    if (p.catalog !== '' && catalogEntry(p.catalog) === undefined) return;
+    const names = [...protocolNames().keys()].join(', ');
+    report(`${at}.protocol`, `required: one of ${names} (or name a catalog entry)`);
     return;
   }
 
@@ -147,10 +228,10 @@ function checkProtocolFields(p: Provider, at: string, report: Report) {
     // The demo provider answers in-process; a URL or key here means the author expected traffic.
     if (p.baseUrl !== '') report(`${at}.base_url`, 'not used by protocol demo (no network)');
     if (p.apiKeyEnv !== '') report(`${at}.api_key_env`, 'not used by protocol demo (no network)');
-  } else if (p.baseUrl === '') {
-    report(`${at}.base_url`, `required for protocol ${name}`);
-  } else {
+  } else if (p.baseUrl !== '') {
     checkBaseUrl(p.baseUrl, `${at}.base_url`, report);
+  } else if (!NATIVE.has(p.protocol)) {
+    report(`${at}.base_url`, missingBaseUrl(name, entry));
   }
 
   if (azure && p.apiVersion === '') {
@@ -161,6 +242,81 @@ function checkProtocolFields(p: Provider, at: string, report: Report) {
   }
   if (azure && p.apiKeyEnv === '') {
     report(`${at}.api_key_env`, 'required for protocol azure_openai (it sends an api-key header)');
+  }
+  if (KEYED.has(p.protocol) && p.apiKeyEnv === '') {
+    report(`${at}.api_key_env`, `required for protocol ${name} (the variable holding its API key)`);
+  }
+}
+
+/** Why base_url is needed: the protocol has no default, or the catalog URL needs filling. */
+function missingBaseUrl(protocol: string, entry: CatalogEntry | undefined): string {
+  const parts = entry === undefined ? [] : placeholdersOf(entry.baseUrl);
+  if (entry === undefined || parts.length === 0) return `required for protocol ${protocol}`;
+  const holes = parts.map((part) => `{${part}}`).join(' and ');
+  return (
+    `required: catalog entry "${entry.id}" has no fixed URL; ` +
+    `give ${entry.baseUrl} with ${holes} filled in`
+  );
+}
+
+const REGION = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const PROJECT = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
+const VERTEX_KEY_FILE_ENV = 'GOOGLE_APPLICATION_CREDENTIALS';
+const AWS_PREFIX = 'AWS_';
+
+/** region, project and credentials_env: where they belong, and what they must hold. */
+function checkCloudFields(p: Provider, at: string, env: Env, report: Report) {
+  const name = protocolName(p.protocol);
+  const vertex = p.protocol === Protocol.VERTEX;
+  const bedrock = p.protocol === Protocol.BEDROCK;
+
+  if (p.region !== '' && !vertex && !bedrock) {
+    report(`${at}.region`, `only used by protocols vertex and bedrock, not ${name}`);
+  } else if (p.region !== '' && !REGION.test(p.region)) {
+    // It becomes part of a host name: nothing but a plain region name may go there.
+    report(`${at}.region`, `must be a region name such as us-east-1, got ${show(p.region)}`);
+  } else if (p.region === '' && vertex) {
+    report(`${at}.region`, 'required for protocol vertex (e.g. us-central1, or global)');
+  } else if (p.region === '' && bedrock) {
+    report(`${at}.region`, 'required for protocol bedrock (e.g. us-east-1)');
+  }
+
+  if (p.project !== '' && !vertex) {
+    report(`${at}.project`, `only used by protocol vertex, not ${name}`);
+  } else if (p.project !== '' && !PROJECT.test(p.project)) {
+    report(`${at}.project`, `must be a Google Cloud project id, got ${show(p.project)}`);
+  } else if (p.project === '' && vertex) {
+    report(`${at}.project`, 'required for protocol vertex (the Google Cloud project id)');
+  }
+
+  if (p.credentialsEnv !== '' && !vertex && !bedrock) {
+    report(`${at}.credentials_env`, `only used by protocols vertex and bedrock, not ${name}`);
+    return;
+  }
+  if (p.credentialsEnv !== '' && !ENV_NAME.test(p.credentialsEnv)) {
+    report(`${at}.credentials_env`, 'must name an environment variable (A-Z, 0-9, _)');
+    return;
+  }
+  if (vertex) {
+    const variable = p.credentialsEnv || VERTEX_KEY_FILE_ENV;
+    if (!env[variable]) {
+      report(
+        `${at}.credentials_env`,
+        `environment variable ${variable} is not set: "${p.id}" has no service-account key file`,
+      );
+    }
+  }
+  if (bedrock && p.apiKeyEnv === '') {
+    const prefix = p.credentialsEnv || AWS_PREFIX;
+    const missing = [`${prefix}ACCESS_KEY_ID`, `${prefix}SECRET_ACCESS_KEY`].filter((v) => !env[v]);
+    if (missing.length > 0) {
+      report(
+        `${at}.credentials_env`,
+        `environment variable${missing.length > 1 ? 's' : ''} ${missing.join(' and ')} ` +
+          `${missing.length > 1 ? 'are' : 'is'} not set and there is no api_key_env: ` +
+          `"${p.id}" cannot sign requests`,
+      );
+    }
   }
 }
 
@@ -233,6 +389,8 @@ function checkModels(models: readonly Model[], providers: readonly Provider[], r
       report(`${at}.provider`, `no provider with id ${show(m.provider)} (${known})`);
     }
 
+    if (m.price) checkPrice(m.price, `${at}.price`, report);
+
     const targetStars = m.target.split('*').length - 1;
     if (m.target === '') report(`${at}.target`, 'required: the model name the provider knows');
     else if (targetStars > 0 && star === -1) {
@@ -241,6 +399,22 @@ function checkModels(models: readonly Model[], providers: readonly Provider[], r
       report(`${at}.target`, `may contain "*" at most once, got ${show(m.target)}`);
     }
   });
+}
+
+const PRICE_FIELDS = [
+  ['inputPerMtok', 'input_per_mtok'],
+  ['outputPerMtok', 'output_per_mtok'],
+  ['cacheReadPerMtok', 'cache_read_per_mtok'],
+  ['cacheWritePerMtok', 'cache_write_per_mtok'],
+  ['cacheWrite1hPerMtok', 'cache_write_1h_per_mtok'],
+] as const;
+
+/** Costs are computed from these; a negative or infinite price would corrupt every report. */
+function checkPrice(price: Price, at: string, report: Report) {
+  for (const [field, name] of PRICE_FIELDS) {
+    const value = price[field];
+    if (!Number.isFinite(value) || value < 0) report(`${at}.${name}`, 'must be a number ≥ 0');
+  }
 }
 
 function checkApiKeys(keys: readonly ApiKey[], report: Report) {

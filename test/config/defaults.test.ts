@@ -6,7 +6,7 @@ import {
   embeddedDefaults,
   withDefaultLimits,
 } from '../../sidecar/config/defaults.js';
-import { OPENAI_VENDORS } from '../../sidecar/config/openai-vendors.js';
+import { CATALOG, autoEnables } from '../../sidecar/providers/catalog.js';
 import { ConfigError, validatePolicy } from '../../sidecar/config/validate.js';
 
 const routes = (policy: Policy) =>
@@ -54,20 +54,52 @@ describe('embeddedDefaults', () => {
     expect(embeddedDefaults(env).providers[0].baseUrl).toBe('http://127.0.0.1:11434/v1');
   });
 
-  it('adds one provider and one <id>/* pattern per vendor key, in table order', () => {
+  // The vendors now come from the provider catalog, in its order (mistral is listed before
+  // groq there; it came after it in the old nine-vendor table).
+  it('adds one provider and one <id>/* pattern per vendor key, in catalog order', () => {
     const policy = embeddedDefaults({ MISTRAL_API_KEY: 'm', GROQ_API_KEY: 'g' });
     expect(policy.providers.map((p) => [p.id, p.baseUrl, p.apiKeyEnv])).toEqual([
-      ['groq', 'https://api.groq.com/openai/v1', 'GROQ_API_KEY'],
       ['mistral', 'https://api.mistral.ai/v1', 'MISTRAL_API_KEY'],
+      ['groq', 'https://api.groq.com/openai/v1', 'GROQ_API_KEY'],
     ]);
-    expect(routes(policy)).toEqual(['groq/* -> groq:*', 'mistral/* -> mistral:*']);
+    expect(routes(policy)).toEqual(['mistral/* -> mistral:*', 'groq/* -> groq:*']);
+  });
+
+  it('switches on native-protocol vendors by their key too', () => {
+    const policy = embeddedDefaults({ ANTHROPIC_API_KEY: 'a', COHERE_API_KEY: 'c' });
+    expect(policy.providers.map((p) => [p.id, p.protocol, p.baseUrl, p.apiKeyEnv])).toEqual([
+      ['anthropic', Protocol.ANTHROPIC, 'https://api.anthropic.com', 'ANTHROPIC_API_KEY'],
+      ['cohere', Protocol.COHERE, 'https://api.cohere.com', 'COHERE_API_KEY'],
+    ]);
+    expect(routes(policy)).toEqual(['anthropic/* -> anthropic:*', 'cohere/* -> cohere:*']);
+  });
+
+  it("uses the first of a vendor's key variables that is set", () => {
+    const policy = embeddedDefaults({ COHERE_API_KEY: 'late', CO_API_KEY: 'first' });
+    expect(policy.providers.map((p) => p.apiKeyEnv)).toEqual(['CO_API_KEY']);
+  });
+
+  it('does not switch on local servers, alternate doors, shared tokens or operator URLs', () => {
+    const env = {
+      VLLM_API_KEY: 'v', // a local server's optional key
+      GITHUB_TOKEN: 'ghp', // set in most CI runs for other reasons
+      HF_TOKEN: 'hf',
+      AZURE_OPENAI_API_KEY: 'az', // the resource is in the URL
+      DATABRICKS_TOKEN: 'db',
+      AWS_BEARER_TOKEN_BEDROCK: 'br',
+    };
+    expect(embeddedDefaults(env).providers.map((p) => p.id)).toEqual(['demo']);
+    // GEMINI_API_KEY opens Gemini itself, not also its OpenAI-compatible door.
+    expect(embeddedDefaults({ GEMINI_API_KEY: 'g' }).providers.map((p) => p.id)).toEqual([
+      'gemini',
+    ]);
   });
 
   it('treats an empty key variable as unset', () => {
     expect(embeddedDefaults({ OPENAI_API_KEY: '' }).providers[0].id).toBe('demo');
   });
 
-  it.each(OPENAI_VENDORS.map((v) => [v.id, v.apiKeyEnv]))(
+  it.each(CATALOG.filter(autoEnables).map((e) => [e.id, e.apiKeyEnv[0]]))(
     'builds a valid policy for %s from %s',
     (id, apiKeyEnv) => {
       const env = { [apiKeyEnv]: 'key-value' };

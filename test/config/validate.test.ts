@@ -229,6 +229,7 @@ describe('providers', () => {
     ]);
   });
 
+  // The reason now also points at the catalog, which can supply the protocol.
   it('requires a protocol', () => {
     const doc = validDoc();
     delete doc.providers[0].protocol;
@@ -236,7 +237,8 @@ describe('providers', () => {
       {
         path: 'providers[0].protocol',
         reason:
-          'required: one of openai, azure_openai, demo, anthropic, gemini, vertex, bedrock, cohere',
+          'required: one of openai, azure_openai, demo, anthropic, gemini, vertex, bedrock, ' +
+          'cohere (or name a catalog entry)',
       },
     ]);
   });
