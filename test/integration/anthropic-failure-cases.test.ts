@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   anthropicErrorEvent,
   anthropicMessage,
@@ -366,26 +366,24 @@ describe('Anthropic failure cases with a fallback endpoint', () => {
   const url = () => `${sidecar.url}/v1/chat/completions`;
   const start = () => anthropicStream({ model: MODEL, blocks: [] })[0];
 
-  beforeAll(async () => {
+  // A fresh sidecar per test: endpoint health from one test must not reorder the next.
+  beforeEach(async () => {
     primary = await startMockAnthropic({ apiKey: PROVIDER_SECRET });
     fallback = await startMockAnthropic({ apiKey: PROVIDER_SECRET });
     sidecar = await startTestSidecar(anthropicChainPolicy([primary.url, fallback.url]));
   });
-  afterAll(async () => {
+  afterEach(async () => {
+    expect(primary.pending()).toBe(0);
+    expect(fallback.pending()).toBe(0);
     await sidecar.stop();
     await primary.close();
     await fallback.close();
-  });
-  afterEach(() => {
-    expect(primary.pending()).toBe(0);
-    expect(fallback.pending()).toBe(0);
   });
 
   it.each([
     ['G26 (Anthropic): message_start and ping', true],
     ['G22 (B): message_start', false],
   ])('%s, then overloaded_error: the fallback answers one clean stream', async (_, ping) => {
-    const before = [primary.requests.length, fallback.requests.length];
     primary.script({
       sse: [
         start(),
@@ -397,9 +395,7 @@ describe('Anthropic failure cases with a fallback endpoint', () => {
     const chat = reassembleChat(chunksOf(res));
 
     expect(res.status).toBe(200);
-    expect([primary.requests.length - before[0], fallback.requests.length - before[1]]).toEqual([
-      1, 1,
-    ]);
+    expect([primary.requests.length, fallback.requests.length]).toEqual([1, 1]);
     // Nothing of the failed attempt was spliced in: one role chunk, the fallback's text.
     expect(chat.roleChunks).toBe(1);
     expect(chat.anomalies).toEqual([]);
@@ -411,7 +407,6 @@ describe('Anthropic failure cases with a fallback endpoint', () => {
   it.each([false, true])(
     'G11: a broken thinking history is one upstream call and a 400, no fallback (stream %s)',
     async (stream) => {
-      const before = [primary.requests.length, fallback.requests.length];
       const body = {
         model: 'claude-chain',
         reasoning_effort: 'medium',
@@ -438,9 +433,7 @@ describe('Anthropic failure cases with a fallback endpoint', () => {
 
       expect(res.status).toBe(400);
       expect(json.error.code).toBe('GW_ERR_UPSTREAM_BAD_REQUEST');
-      expect([primary.requests.length - before[0], fallback.requests.length - before[1]]).toEqual([
-        1, 0,
-      ]);
+      expect([primary.requests.length, fallback.requests.length]).toEqual([1, 0]);
     },
   );
 });

@@ -65,9 +65,18 @@ export function anthropicPolicy(url: string, headers: Record<string, string> = {
 
 /** Model `claude-chain`: a failover chain over one Anthropic provider per URL, in order. */
 export function anthropicChainPolicy(urls: readonly string[]): Policy {
+  // The chain is a primary and its fallbacks, tried in this order: no health reordering and
+  // no exploring. (Plain objects, so this compiles whether or not the policy in this tree
+  // has `ordered` and `explore_share` yet.)
+  const routing = { breakerFailures: 1_000_000, breakerCooldownMs: 1, exploreShare: 0 };
+  const chain = {
+    name: 'claude-chain',
+    ordered: true,
+    chain: urls.map((_, i) => ({ provider: `anthropic-${i + 1}`, target: 'claude-x' })),
+  };
   return create(PolicySchema, {
     listen: { host: '127.0.0.1', port: 0 },
-    routing: { breakerFailures: 1_000_000, breakerCooldownMs: 1 },
+    routing,
     providers: urls.map((baseUrl, i) => ({
       id: `anthropic-${i + 1}`,
       protocol: Protocol.ANTHROPIC,
@@ -75,12 +84,7 @@ export function anthropicChainPolicy(urls: readonly string[]): Policy {
       apiKeyEnv: 'TEST_PROVIDER_KEY',
     })),
     models: [{ name: 'claude-chain', class: 'claude-chain' }],
-    classes: [
-      {
-        name: 'claude-chain',
-        chain: urls.map((_, i) => ({ provider: `anthropic-${i + 1}`, target: 'claude-x' })),
-      },
-    ],
+    classes: [chain],
   });
 }
 
