@@ -12,7 +12,10 @@ import { loadUws, startUwsFront } from './http/uws-front.js';
 import { RequestContext } from './api/context.js';
 import type { Logger } from './observe/logger.js';
 import { buildProviders, closeProviders } from './providers/registry.js';
+import { HealthTable, loadHealthKernel } from './health/health-kernel.js';
+import { Metrics } from './observe/metrics.js';
 import { Breakers } from './routing/breaker.js';
+import { HealthRouter } from './routing/health-router.js';
 import { ModelTable } from './routing/model-table.js';
 
 export type HttpKind = 'auto' | 'uws' | 'node';
@@ -33,6 +36,9 @@ export interface Sidecar {
   /** Stops accepting, lets in-flight work finish up to the deadline, then closes. */
   drain(deadlineMs?: number): Promise<{ clean: boolean }>;
 }
+
+/** Share of requests that start on a non-best endpoint to see whether it recovered. */
+const DEFAULT_EXPLORE_SHARE = 0.05;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -76,6 +82,18 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     },
     (model, chain) => logger.info('proposed failover chain', { model, chain, pin_with: 'classes' }),
   );
+  const healthKernel = await loadHealthKernel();
+  const windowMs = policy.routing?.healthWindowMs || 60_000;
+  const table = new HealthTable(healthKernel, {
+    sliceMs: Math.max(1, Math.round(windowMs / 12)),
+    // One sample's worth of "unknown": enough to keep a lone fast answer from looking
+    // perfect, little enough that a recovered endpoint wins its traffic back in a few probes.
+    priorSamples: 1,
+  });
+  const health = new HealthRouter(table, {
+    exploreShare: policy.routing?.exploreShare ?? DEFAULT_EXPLORE_SHARE,
+  });
+  const metrics = new Metrics();
   const breakers = new Breakers({
     failures: policy.routing?.breakerFailures || 5,
     cooldownMs: policy.routing?.breakerCooldownMs || 30_000,
@@ -89,6 +107,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     logger,
     isDraining: () => draining,
     breakers,
+    health,
+    metrics,
     clock: Date.now,
     maxResponseBytes: 64 * 1024 * 1024,
   });

@@ -12,11 +12,17 @@ import type { ChatRequest } from './chat-request.js';
 import { StreamRelay } from './chat-stream.js';
 import type { RequestContext } from './context.js';
 
-export type AttemptOutcome =
+export type AttemptOutcome = (
   | { kind: 'answered' }
   | { kind: 'failed'; failure: UpstreamFailure }
   | { kind: 'broken'; failure: UpstreamFailure }
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+) & {
+  /** The provider's response headers, when it answered at all (rate-limit headroom). */
+  headers?: UpstreamResponse['headers'];
+  /** Milliseconds from the attempt's start to its first content chunk (streams). */
+  ttftMs?: number;
+};
 
 export interface AttemptInput {
   endpoint: Endpoint;
@@ -47,6 +53,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
     : undefined;
   const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, local.signal);
+  const started = performance.now();
 
   try {
     const request = await endpoint.provider.adapter.buildChat(input.call);
@@ -64,15 +71,20 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     }
     input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
 
+    const headers = res.headers;
     if (res.status < 200 || res.status >= 300) {
       const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
       const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
-      return { kind: 'failed', failure };
+      return { kind: 'failed', failure, headers };
     }
-    if (input.chat.stream) {
-      return await relay(input, res, () => clearTimeout(firstToken), timedOut);
-    }
-    return await answer(input, res, timedOut);
+    if (!input.chat.stream) return { ...(await answer(input, res, timedOut)), headers };
+    let ttftMs: number | undefined;
+    const onCommit = (): void => {
+      clearTimeout(firstToken);
+      ttftMs = performance.now() - started;
+    };
+    const outcome = await relay(input, res, onCommit, timedOut);
+    return { ...outcome, headers, ttftMs };
   } finally {
     clearTimeout(firstToken);
     input.deadline.removeEventListener('abort', follow);

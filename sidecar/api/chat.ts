@@ -6,10 +6,14 @@ import { GatewayError } from '../errors.js';
 import type { ChatCall, UpstreamFailure } from '../providers/adapter.js';
 import { sendError } from '../http/respond.js';
 import type { HttpReply, HttpRequest } from '../http/types.js';
+import type { HealthEvent, HealthOutcome } from '../health/health-kernel.js';
+import { parseRateLimitHeaders } from '../health/rate-limit-headers.js';
+import type { Metrics } from '../observe/metrics.js';
 import type { Breakers } from '../routing/breaker.js';
+import type { HealthRouter } from '../routing/health-router.js';
 import type { Endpoint, ModelTable, Route } from '../routing/model-table.js';
-import { decide, retryAfterMs, type Decision } from '../routing/outcome.js';
-import { attempt } from './chat-attempt.js';
+import { decide, retryAfterMs } from '../routing/outcome.js';
+import { attempt, type AttemptOutcome } from './chat-attempt.js';
 import { parseChatRequest, type ChatRequest } from './chat-request.js';
 import type { RequestContext } from './context.js';
 import { readPassHeaders } from './pass-headers.js';
@@ -17,11 +21,11 @@ import { readPassHeaders } from './pass-headers.js';
 export interface ChatDeps {
   models: ModelTable;
   breakers: Breakers;
+  health: HealthRouter;
+  metrics: Metrics;
   clock: () => number;
   /** A non-streamed upstream answer larger than this is refused, not buffered. */
   maxResponseBytes: number;
-  /** Counts failover decisions by kind and reason, for /metrics. */
-  onDecision?: (endpoint: Endpoint, decision: Decision) => void;
 }
 
 export async function handleChat(
@@ -71,7 +75,8 @@ async function walkChain(
   let last: UpstreamFailure | undefined;
   let tried = 0;
   let minContext = 0;
-  for (const endpoint of route.chain) {
+  const order = route.ordered ? route.chain : deps.health.order(route.chain);
+  for (const endpoint of order) {
     if (tried >= route.maxAttempts || deadline.aborted) break;
     if (minContext > 0 && !((endpoint.contextWindow ?? 0) > minContext)) continue;
     // Circuits gate only real chains: with nowhere else to go, the client is better served
@@ -106,6 +111,7 @@ async function walkChain(
       maxResponseBytes: deps.maxResponseBytes,
     });
     const attemptMs = deps.clock() - started;
+    observe(deps, endpoint, outcome, attemptMs, ctx);
 
     if (outcome.kind === 'answered') {
       deps.breakers.succeeded(endpoint.id);
@@ -126,7 +132,7 @@ async function walkChain(
       result: failure.detail ?? failure.code,
       decision: decision.kind,
     });
-    deps.onDecision?.(endpoint, decision);
+    deps.metrics.failover(endpoint.id, decision.kind, failure.code);
     if (decision.kind === 'return') {
       deps.breakers.released(endpoint.id);
     } else {
@@ -144,6 +150,47 @@ async function walkChain(
   ctx.outcome = 'upstream_error';
   ctx.errorDetail = last.detail;
   sendError(reply, ctx, last, [['x-modelgate-attempts', String(tried)]]);
+}
+
+/** Every attempt is a health event for its endpoint and a count in /metrics. */
+function observe(
+  deps: ChatDeps,
+  endpoint: Endpoint,
+  outcome: AttemptOutcome,
+  attemptMs: number,
+  ctx: RequestContext,
+): void {
+  if (outcome.kind === 'aborted') return;
+  const result = outcome.kind === 'answered' ? 'ok' : healthOutcome(outcome.failure);
+  deps.metrics.attempt(endpoint.id, result);
+  const event: HealthEvent = { outcome: result, latencyMs: attemptMs };
+  if (outcome.ttftMs !== undefined) {
+    event.ttftMs = outcome.ttftMs;
+    event.streamMs = Math.max(0, attemptMs - outcome.ttftMs);
+    event.outputTokens = outcome.kind === 'answered' ? ctx.usage?.completionTokens : undefined;
+  }
+  if (outcome.headers !== undefined) {
+    event.rateLimit = parseRateLimitHeaders(outcome.headers, deps.clock());
+  }
+  deps.health.record(endpoint, event);
+}
+
+function healthOutcome(failure: UpstreamFailure): HealthOutcome {
+  switch (failure.code) {
+    case 'GW_ERR_UPSTREAM_RATE_LIMITED':
+      return 'rate_limited';
+    case 'GW_ERR_UPSTREAM_TIMEOUT':
+      return 'timeout';
+    case 'GW_ERR_UPSTREAM_UNREACHABLE':
+      return 'connect_error';
+    case 'GW_ERR_UPSTREAM_BAD_REQUEST':
+    case 'GW_ERR_UPSTREAM_CONTEXT_LENGTH':
+    case 'GW_ERR_UPSTREAM_NOT_FOUND':
+    case 'GW_ERR_UPSTREAM_PERMISSION':
+      return 'client_error';
+    default:
+      return 'server_error';
+  }
 }
 
 /** A refused credential or a Retry-After opens the circuit at once, whatever the count. */

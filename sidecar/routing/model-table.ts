@@ -35,6 +35,8 @@ export interface Route {
   readonly timeouts: RouteTimeouts;
   readonly maxAttempts: number;
   readonly failoverOnStatus?: ReadonlySet<number>;
+  /** Walk the chain as configured (primary, then fallbacks) rather than healthiest first. */
+  readonly ordered: boolean;
 }
 
 interface Pattern {
@@ -113,7 +115,15 @@ export class ModelTable {
   private single(name: string, provider: ProviderRuntime, target: string, price?: Price): Route {
     const endpoint: Endpoint = { id: `${provider.id}/${target}`, provider, target, price };
     const proposed = this.reachable && this.propose(name, endpoint);
-    return proposed ?? { name, chain: [endpoint], timeouts: this.defaults, maxAttempts: 1 };
+    return (
+      proposed ?? {
+        name,
+        chain: [endpoint],
+        timeouts: this.defaults,
+        maxAttempts: 1,
+        ordered: true,
+      }
+    );
   }
 
   /** A chain from the model catalog around `first`, computed once per endpoint. */
@@ -141,6 +151,8 @@ export class ModelTable {
       chain,
       timeouts: this.defaults,
       maxAttempts: Math.min(chain.length, MAX_ATTEMPTS),
+      // The operator chose the first model; the proposals are its fallbacks.
+      ordered: true,
     };
     this.proposals.set(first.id, route);
     this.onPropose?.(
@@ -171,6 +183,7 @@ export class ModelTable {
       },
       maxAttempts: Math.min(c.maxAttempts || chain.length, MAX_ATTEMPTS),
       failoverOnStatus: c.failoverOnStatus.length > 0 ? new Set(c.failoverOnStatus) : undefined,
+      ordered: c.ordered,
     };
   }
 

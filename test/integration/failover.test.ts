@@ -39,6 +39,9 @@ function chainPolicy(mocks: MockOpenAI[], cls: ClassInit = {}, windows?: number[
           target: `model-${i + 1}`,
           contextWindow: windows?.[i] ?? 0,
         })),
+        // These tests are about the failover rules, so the walk follows the configured order;
+        // health ordering has its own tests.
+        ordered: true,
         ...cls,
       },
     ],

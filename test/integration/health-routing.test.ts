@@ -1,0 +1,126 @@
+// Issue 5: traffic follows live health. A is normally the faster endpoint; it slows down,
+// traffic moves to B within a bounded number of requests, and comes back once A recovers.
+
+import { createServer, type Server } from 'node:http';
+import { create } from '@bufbuild/protobuf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { chatCompletion } from '../support/mock-openai.js';
+import { assertConforms, specAvailable } from '../support/openapi.js';
+import { startTestSidecar, type TestSidecar } from '../support/sidecar.js';
+
+interface Slowable {
+  url: string;
+  delayMs: number;
+  hits: number;
+  close(): Promise<void>;
+}
+
+/** An OpenAI-protocol provider whose latency the test turns up and down while it runs. */
+async function slowable(delayMs: number): Promise<Slowable> {
+  const state = { delayMs, hits: 0 };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      state.hits++;
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(chatCompletion({ model: 'm', content: 'ok' })));
+      }, state.delayMs);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}/v1`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  });
+}
+
+describe('health-aware routing', () => {
+  let a: Slowable;
+  let b: Slowable;
+  let sidecar: TestSidecar;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([slowable(10), slowable(250)]);
+    sidecar = await startTestSidecar(
+      create(PolicySchema, {
+        providers: [
+          { id: 'a', protocol: Protocol.OPENAI, baseUrl: a.url },
+          { id: 'b', protocol: Protocol.OPENAI, baseUrl: b.url },
+        ],
+        classes: [
+          {
+            name: 'pool',
+            chain: [
+              { provider: 'a', target: 'm' },
+              { provider: 'b', target: 'm' },
+            ],
+          },
+        ],
+        models: [{ name: 'pool', class: 'pool' }],
+        // A 3 s window keeps the test short; exploration lets A show it recovered.
+        routing: { healthWindowMs: 3000, exploreShare: 0.2 },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  async function send(n: number): Promise<string[]> {
+    const served: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'pool', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      served.push(res.headers.get('x-modelgate-endpoint')!.split('/')[0]);
+    }
+    return served;
+  }
+
+  const share = (served: string[], who: string) =>
+    served.filter((s) => s === who).length / served.length;
+
+  it('sends most traffic to the faster endpoint, moves away when it slows, and comes back', async () => {
+    const warm = await send(30);
+    expect(share(warm.slice(10), 'a')).toBeGreaterThanOrEqual(0.5);
+
+    // Exploration (20%) keeps probing the other endpoint, so the shares below are
+    // statistical; each threshold sits far enough under its expectation (about 0.8) that a
+    // miss by chance has odds below 1 in 1000.
+    a.delayMs = 900;
+    const slow = await send(30);
+    expect(slow.indexOf('b')).toBeLessThanOrEqual(10); // moved away within a bounded count
+    expect(share(slow.slice(10), 'b')).toBeGreaterThanOrEqual(0.5);
+
+    a.delayMs = 10;
+    await new Promise((r) => setTimeout(r, 3200)); // A's slow samples leave the window
+    const recovered = await send(50);
+    expect(share(recovered.slice(25), 'a')).toBeGreaterThanOrEqual(0.5);
+  }, 60_000);
+
+  it('exposes the same numbers in /metrics and /health/endpoints', async () => {
+    const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
+    expect(metrics).toMatch(/modelgate_endpoint_latency_ms\{endpoint="a\/m",quantile="0\.95"\} \d/);
+    expect(metrics).toMatch(/modelgate_endpoint_score\{endpoint="b\/m"\} \d/);
+    expect(metrics).toMatch(/modelgate_attempts_total\{endpoint="a\/m",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/modelgate_responses_total\{status="200"\} \d+/);
+
+    const report = (await (await fetch(`${sidecar.url}/health/endpoints`)).json()) as {
+      endpoints: { endpoint: string; p95Ms: number; score: number; errorRate5xx: number }[];
+    };
+    const ids = report.endpoints.map((e) => e.endpoint).sort();
+    expect(ids).toEqual(['a/m', 'b/m']);
+    const bRow = report.endpoints.find((e) => e.endpoint === 'b/m')!;
+    expect(bRow.p95Ms).toBeGreaterThan(200);
+    expect(bRow.errorRate5xx).toBe(0);
+    if (specAvailable)
+      assertConforms('CreateChatCompletionResponse', chatCompletion({ model: 'm' }));
+  });
+});
