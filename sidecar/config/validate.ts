@@ -7,6 +7,7 @@ import {
   type ApiKey,
   type Listen,
   type Model,
+  type ModelClass,
   type Policy,
   type Price,
   type Provider,
@@ -18,6 +19,7 @@ import {
   placeholdersOf,
   type CatalogEntry,
 } from '../providers/catalog.js';
+import { checkClasses, checkModelClass, checkRouting } from './validate-classes.js';
 
 /** One thing wrong with a config: where (`providers[1].base_url`) and why. */
 export interface Problem {
@@ -92,7 +94,9 @@ export function validatePolicy(policy: Policy, options: ValidateOptions = {}): P
 
   if (filled.listen) checkListen(filled.listen, report);
   checkProviders(filled.providers, env, report);
-  checkModels(filled.models, filled.providers, report);
+  checkModels(filled.models, filled.providers, filled.classes, report);
+  checkClasses(filled.classes, filled.providers, report);
+  if (filled.routing) checkRouting(filled.routing, report);
   checkApiKeys(filled.apiKeys, report);
   return problems;
 }
@@ -365,7 +369,12 @@ function checkHeader(name: string, value: string, at: string, report: Report) {
   if (/[\r\n\0]/.test(value)) report(path, 'value must not contain CR, LF or NUL');
 }
 
-function checkModels(models: readonly Model[], providers: readonly Provider[], report: Report) {
+function checkModels(
+  models: readonly Model[],
+  providers: readonly Provider[],
+  classes: readonly ModelClass[],
+  report: Report,
+) {
   const ids = providers.map((p) => p.id).filter((id) => id !== '');
   const known = ids.length > 0 ? `known: ${ids.join(', ')}` : 'no providers are defined';
   const seen = new Map<string, number>();
@@ -384,12 +393,12 @@ function checkModels(models: readonly Model[], providers: readonly Provider[], r
       report(`${at}.name`, `duplicate name "${m.name}" (also models[${seen.get(m.name)}])`);
     } else seen.set(m.name, i);
 
+    if (m.price) checkPrice(m.price, `${at}.price`, report);
+    if (m.class !== '') return checkModelClass(m, at, classes, report);
     if (m.provider === '') report(`${at}.provider`, 'required');
     else if (!ids.includes(m.provider)) {
       report(`${at}.provider`, `no provider with id ${show(m.provider)} (${known})`);
     }
-
-    if (m.price) checkPrice(m.price, `${at}.price`, report);
 
     const targetStars = m.target.split('*').length - 1;
     if (m.target === '') report(`${at}.target`, 'required: the model name the provider knows');

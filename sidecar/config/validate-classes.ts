@@ -1,0 +1,83 @@
+// Rules for failover chains (classes) and routing settings; the rest of the policy's rules
+// are in validate.ts.
+
+import type { ModelClass, Provider, Routing } from '../../proto/gen/modelgate/v1/policy_pb.js';
+
+type Report = (path: string, reason: string) => void;
+
+const MAX_CHAIN = 16;
+
+export function checkClasses(
+  classes: readonly ModelClass[],
+  providers: readonly Provider[],
+  report: Report,
+): void {
+  const ids = new Set(providers.map((p) => p.id));
+  const seen = new Map<string, number>();
+  classes.forEach((c, i) => {
+    const at = `classes[${i}]`;
+    if (c.name === '') report(`${at}.name`, 'required');
+    else if (seen.has(c.name)) {
+      report(`${at}.name`, `duplicate name "${c.name}" (also classes[${seen.get(c.name)}])`);
+    } else seen.set(c.name, i);
+
+    if (c.chain.length === 0) report(`${at}.chain`, 'must list at least one endpoint');
+    if (c.chain.length > MAX_CHAIN) {
+      report(`${at}.chain`, `at most ${MAX_CHAIN} endpoints, got ${c.chain.length}`);
+    }
+    const endpoints = new Set<string>();
+    c.chain.forEach((e, j) => {
+      const ep = `${at}.chain[${j}]`;
+      if (e.provider === '') report(`${ep}.provider`, 'required');
+      else if (!ids.has(e.provider)) {
+        report(
+          `${ep}.provider`,
+          `no provider with id "${e.provider}" (known: ${[...ids].join(', ')})`,
+        );
+      }
+      if (e.target === '') report(`${ep}.target`, 'required: the model name the provider knows');
+      else if (e.target.includes('*')) report(`${ep}.target`, 'a chain names exact models, no "*"');
+      const key = `${e.provider}/${e.target}`;
+      if (endpoints.has(key)) report(ep, `"${key}" appears twice in the chain`);
+      endpoints.add(key);
+    });
+    if (c.maxAttempts > 5) report(`${at}.max_attempts`, `at most 5, got ${c.maxAttempts}`);
+    c.failoverOnStatus.forEach((status, j) => {
+      if (status < 400 || status > 599) {
+        report(
+          `${at}.failover_on_status[${j}]`,
+          `must be an HTTP error status (400-599), got ${status}`,
+        );
+      }
+    });
+  });
+}
+
+/** The class a model points at must exist; such a model names no provider or target. */
+export function checkModelClass(
+  model: { name: string; class: string; provider: string; target: string },
+  at: string,
+  classes: readonly ModelClass[],
+  report: Report,
+): void {
+  if (!classes.some((c) => c.name === model.class)) {
+    const known = classes.map((c) => c.name).join(', ') || 'no classes are defined';
+    report(`${at}.class`, `no class named "${model.class}" (known: ${known})`);
+  }
+  if (model.name.endsWith('*')) report(`${at}.name`, 'a pattern cannot point at a class');
+  if (model.provider !== '') report(`${at}.provider`, 'give either class or provider, not both');
+  if (model.target !== '') report(`${at}.target`, 'give either class or target, not both');
+}
+
+export function checkRouting(routing: Routing, report: Report): void {
+  const share = routing.exploreShare;
+  if (share !== undefined && !(share >= 0 && share <= 1)) {
+    report('routing.explore_share', `must be from 0 to 1, got ${share}`);
+  }
+  if (routing.healthWindowMs !== 0 && routing.healthWindowMs < 1200) {
+    report(
+      'routing.health_window_ms',
+      `at least 1200 (12 slices of 100 ms), got ${routing.healthWindowMs}`,
+    );
+  }
+}
