@@ -12,6 +12,7 @@ import { ConfigError } from './config/validate.js';
 import { createLogger, isLevel } from './observe/logger.js';
 import { startSidecar, type HttpKind } from './sidecar.js';
 import { runDemo } from './demo/run-demo.js';
+import { runProvidersCommand } from './cli/providers.js';
 
 const USAGE = `modelgate: an OpenAI-compatible LLM gateway sidecar
 
@@ -21,6 +22,8 @@ Usage:
   modelgate keys new [--id ID] [--project P] [--team T]
                                   make a new API key and the config entry that accepts it
   modelgate keys hash KEY         print the sha256 to put in api_keys[].sha256
+  modelgate providers [--json | --markdown] [--protocol P] [--capability C]
+                                  the provider catalog
 
 Environment: MODELGATE_CONFIG (as --config), MODELGATE_PORT (as --port),
 MODELGATE_LOG_LEVEL (debug|info|warn|error). With no config, providers come from
@@ -127,6 +130,11 @@ function keys(argv: string[]): void {
 }
 
 async function main(): Promise<void> {
+  // `modelgate providers | head` closes the pipe early; that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'start':
@@ -136,6 +144,9 @@ async function main(): Promise<void> {
       return;
     case 'keys':
       return keys(rest);
+    case 'providers':
+      process.exitCode = runProvidersCommand(rest, out);
+      return;
     case undefined:
     case 'help':
     case '--help':

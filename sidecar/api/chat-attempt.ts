@@ -2,6 +2,7 @@
 // answers the client, or fails without having sent anything (so the caller may move on),
 // or fails after the commit point (the client already has an error event).
 
+import { GatewayError } from '../errors.js';
 import type { ChatCall, UpstreamFailure, UpstreamResponse } from '../providers/adapter.js';
 import { transportFailure } from '../providers/failures.js';
 import { sendJson } from '../http/respond.js';
@@ -56,7 +57,21 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const started = performance.now();
 
   try {
-    const request = await endpoint.provider.adapter.buildChat(input.call);
+    let request;
+    try {
+      request = await endpoint.provider.adapter.buildChat(input.call);
+    } catch (err) {
+      // A request the client got wrong is the client's to hear about at once; a credential
+      // that could not be minted (Vertex) is this endpoint's fault, and the next may answer.
+      if (!(err instanceof GatewayError) || err.status < 500) throw err;
+      const failure = {
+        code: err.code,
+        status: err.status,
+        message: err.message,
+        detail: 'credential',
+      };
+      return { kind: 'failed', failure };
+    }
     let res: UpstreamResponse;
     try {
       res = await endpoint.provider.transport.request(request, {
