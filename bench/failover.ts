@@ -33,7 +33,7 @@ interface PhaseResult {
   failedOver: hdr.Histogram;
 }
 
-function config(providers: FaultyProvider[], port: number): string {
+function config(providers: FaultyProvider[], port: number, ordered: boolean): string {
   const lines = [
     `listen: { host: 127.0.0.1, port: ${port} }`,
     'routing: { breaker_failures: 5, breaker_cooldown_ms: 2000 }',
@@ -42,6 +42,7 @@ function config(providers: FaultyProvider[], port: number): string {
     'classes:',
     '  - name: smart',
     '    timeouts: { first_byte_ms: 2000, first_token_ms: 2000, idle_ms: 2000 }',
+    `    ordered: ${ordered}`,
     '    chain:',
     ...providers.map((_, i) => `      - { provider: p${i + 1}, target: model-${i + 1} }`),
     'models:',
@@ -104,13 +105,20 @@ function ms(h: hdr.Histogram, p: number): string {
   return h.totalCount === 0 ? '-' : (h.getValueAtPercentile(p) / 1000).toFixed(2);
 }
 
-async function main(): Promise<void> {
+interface ModeResult {
+  mode: string;
+  phases: PhaseResult[];
+  injected: number;
+}
+
+/** One sidecar, three fresh providers, the three phases. */
+async function runMode(ordered: boolean): Promise<ModeResult> {
   const providers = await Promise.all(
     [1, 2, 3].map((seed) => startFaultyProvider({ seed, delayMs: 2 })),
   );
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-failover-'));
   const port = await freePort();
-  writeFileSync(join(dir, 'config.yaml'), config(providers, port));
+  writeFileSync(join(dir, 'config.yaml'), config(providers, port, ordered));
   const log = openSync(join(dir, 'sidecar.log'), 'w');
   const { proc } = startPinned({
     name: 'sidecar',
@@ -121,7 +129,6 @@ async function main(): Promise<void> {
   });
   await waitForHttp(`http://127.0.0.1:${port}/healthz`);
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
-
   try {
     await runPhase('warm-up', pool);
     const clean = await runPhase('no faults', pool);
@@ -129,39 +136,56 @@ async function main(): Promise<void> {
     const flaky = await runPhase('p1 fails 30%', pool);
     await providers[0].goDown();
     const down = await runPhase('p1 down', pool);
-
-    const faulted = [flaky, down];
-    const ok = faulted.reduce((n, r) => n + r.ok, 0);
-    const total = faulted.reduce((n, r) => n + r.ok + r.failed, 0);
-    const lines = [
-      `# Availability through an outage, ${new Date().toISOString().slice(0, 10)}`,
-      '',
-      `${REQUESTS} requests per phase (half streamed, 16 chunks), ${CONCURRENCY} at a time; ` +
-        'the sidecar alone on CPU 0; mocks and the load on the other core.',
-      '',
-      '| phase | succeeded | failed | p50 ms | p99 ms | failed over | failover p50 ms | failover p99 ms |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
-      ...[clean, flaky, down].map(
-        (r) =>
-          `| ${r.name} | ${r.ok} | ${r.failed} | ${ms(r.latency, 50)} | ${ms(r.latency, 99)} | ` +
-          `${r.failedOver.totalCount} | ${ms(r.failedOver, 50)} | ${ms(r.failedOver, 99)} |`,
-      ),
-      '',
-      `Availability while p1 failed or was down: ${((100 * ok) / total).toFixed(3)}% ` +
-        `(${ok} of ${total}; target 99.97%). Faults injected by p1: ${providers[0].failed}.`,
-      `Added latency of a failover, p50: ${delta(flaky.failedOver, clean.latency, 50)} ms, ` +
-        `p99: ${delta(flaky.failedOver, clean.latency, 99)} ms (failed-over requests while p1 ` +
-        'failed 30%, against all requests of the no-fault run).',
-    ];
-    const report = `${lines.join('\n')}\n`;
-    process.stdout.write(report);
-    const out = resolve(import.meta.dirname, '../../bench/results');
-    writeFileSync(join(out, `failover-${new Date().toISOString().slice(0, 10)}.md`), report);
+    return {
+      mode: ordered ? 'ordered (p1 primary)' : 'health',
+      phases: [clean, flaky, down],
+      injected: providers[0].failed,
+    };
   } finally {
     await pool.close();
     await proc.stop();
     await Promise.all(providers.map((p) => p.close()));
   }
+}
+
+async function main(): Promise<void> {
+  const modes = [await runMode(true), await runMode(false)];
+  const lines = [
+    `# Availability through an outage, ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    `${REQUESTS} requests per phase (half streamed, 16 chunks), ${CONCURRENCY} at a time; ` +
+      'the sidecar alone on CPU 0; mocks and the load on the other core. Two runs: the class ' +
+      'walked in order (p1 is the primary, so every p1 fault must be failed over), and by health.',
+    '',
+    '| routing | phase | succeeded | failed | p50 ms | p99 ms | failed over | failover p50 ms | failover p99 ms |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const m of modes) {
+    for (const r of m.phases) {
+      lines.push(
+        `| ${m.mode} | ${r.name} | ${r.ok} | ${r.failed} | ${ms(r.latency, 50)} | ` +
+          `${ms(r.latency, 99)} | ${r.failedOver.totalCount} | ${ms(r.failedOver, 50)} | ` +
+          `${ms(r.failedOver, 99)} |`,
+      );
+    }
+  }
+  lines.push('');
+  for (const m of modes) {
+    const [clean, flaky, down] = m.phases;
+    const ok = flaky.ok + down.ok;
+    const total = ok + flaky.failed + down.failed;
+    lines.push(
+      `- ${m.mode}: availability while p1 failed or was down ${((100 * ok) / total).toFixed(3)}% ` +
+        `(${ok} of ${total}; target 99.97%); faults injected by p1: ${m.injected}; added latency ` +
+        `of a failover p50 ${delta(flaky.failedOver, clean.latency, 50)} ms, p99 ` +
+        `${delta(flaky.failedOver, clean.latency, 99)} ms (failed-over requests while p1 failed ` +
+        '30%, against all requests of the no-fault phase).',
+    );
+  }
+  const report = `${lines.join('\n')}\n`;
+  process.stdout.write(report);
+  const out = resolve(import.meta.dirname, '../../bench/results');
+  writeFileSync(join(out, `failover-${new Date().toISOString().slice(0, 10)}.md`), report);
 }
 
 function delta(a: hdr.Histogram, b: hdr.Histogram, p: number): string {
