@@ -1,6 +1,7 @@
 // The one request handler the HTTP fronts call: request id, draining, routing, auth, the
 // error envelope, and the single log line per request.
 
+import { handleAnthropicMessages } from '../api/anthropic/messages.js';
 import { handleChat, type ChatDeps } from '../api/chat.js';
 import { RequestContext } from '../api/context.js';
 import { getModel, listModels } from '../api/models.js';
@@ -48,8 +49,14 @@ export function createHandler(deps: RouteDeps): Handler {
     auth: true,
     run: (req, reply, ctx) => getModel(req, reply, ctx, deps.models),
   };
+  const anthropic: RouteEntry = {
+    method: 'POST',
+    auth: false, // the handler authenticates: it also takes the key as x-api-key
+    run: (req, reply, ctx) => handleAnthropicMessages(req, reply, ctx, deps),
+  };
   // Clients configured with or without the /v1 prefix both work.
   const exact = new Map<string, RouteEntry>([
+    ['/anthropic/v1/messages', anthropic],
     ['/v1/chat/completions', chat],
     ['/chat/completions', chat],
     ['/v1/models', models],
