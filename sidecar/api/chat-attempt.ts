@@ -43,17 +43,21 @@ const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const { endpoint, reply, timeouts } = input;
-  // One controller per attempt, following the request's (cheaper than AbortSignal.any).
-  const local = new AbortController();
-  const follow = (): void => local.abort(input.deadline.reason);
-  if (input.deadline.aborted) follow();
-  else input.deadline.addEventListener('abort', follow, { once: true });
-  const signal = local.signal;
+  // A stream needs its own controller for the first-token clock; it follows the request's
+  // (cheaper than AbortSignal.any). A plain answer can use the request's signal as it is.
+  const local = input.chat.stream ? new AbortController() : undefined;
+  const follow = (): void => local?.abort(input.deadline.reason);
+  if (local !== undefined) {
+    if (input.deadline.aborted) follow();
+    else input.deadline.addEventListener('abort', follow, { once: true });
+  }
+  const signal = local?.signal ?? input.deadline;
   // First token is the commit point of a stream; a non-stream answer has no earlier one.
-  const firstToken = input.chat.stream
-    ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
-    : undefined;
-  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, local.signal);
+  const firstToken =
+    local !== undefined
+      ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
+      : undefined;
+  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, signal);
   const started = performance.now();
 
   try {
@@ -102,7 +106,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     return { ...outcome, headers, ttftMs };
   } finally {
     clearTimeout(firstToken);
-    input.deadline.removeEventListener('abort', follow);
+    if (local !== undefined) input.deadline.removeEventListener('abort', follow);
   }
 }
 
@@ -154,9 +158,12 @@ async function relay(
 
   try {
     for await (const bytes of res.body) {
+      if (relay.ended) break; // bytes after [DONE]: not worth waiting for the close
       for (const item of decoder.push(bytes)) relay.handle(item);
       await relay.flush();
-      if (relay.ended || reply.aborted) break;
+      // After [DONE] the provider closes at once: reading on to its end is cheaper than a
+      // break, which destroys undici's body with an AbortError and its stack trace.
+      if (reply.aborted || relay.failure !== undefined) break;
     }
     if (!relay.ended && !reply.aborted) {
       const { items, cut } = decoder.end();

@@ -54,6 +54,25 @@ export function createHandler(deps: RouteDeps): Handler {
     auth: false, // the handler authenticates: it also takes the key as x-api-key
     run: (req, reply, ctx) => handleAnthropicMessages(req, reply, ctx, deps),
   };
+  // Endpoint names and numbers only, no secrets: served without a key, like /healthz, so
+  // that a scraper in the pod needs no credential.
+  const metrics: RouteEntry = {
+    method: 'GET',
+    auth: false,
+    run: (_req, reply, ctx) => {
+      ctx.status = 200;
+      reply.send(
+        200,
+        [['content-type', 'text/plain; version=0.0.4; charset=utf-8']],
+        deps.metrics.render(deps.health.table, deps.health.now()),
+      );
+    },
+  };
+  const endpointHealth: RouteEntry = {
+    method: 'GET',
+    auth: false,
+    run: (_req, reply, ctx) => sendJson(reply, ctx, 200, JSON.stringify(healthReport(deps))),
+  };
   // Clients configured with or without the /v1 prefix both work.
   const exact = new Map<string, RouteEntry>([
     ['/anthropic/v1/messages', anthropic],
@@ -62,6 +81,8 @@ export function createHandler(deps: RouteDeps): Handler {
     ['/v1/models', models],
     ['/models', models],
     ['/healthz', health],
+    ['/metrics', metrics],
+    ['/health/endpoints', endpointHealth],
   ]);
   const route = (path: string): RouteEntry | undefined =>
     exact.get(path) ??
@@ -102,8 +123,20 @@ export function createHandler(deps: RouteDeps): Handler {
         );
       }
     }
+    deps.metrics.response(ctx.status);
     logRequest(deps.logger, ctx);
   };
+}
+
+/** The numbers /metrics exposes, as JSON: one object per endpoint. */
+function healthReport(deps: RouteDeps): { endpoints: object[] } {
+  const now = deps.health.now();
+  const table = deps.health.table;
+  const endpoints = [...table.endpoints()].map(([id, slot]) => ({
+    endpoint: id,
+    ...table.snapshot(slot, now),
+  }));
+  return { endpoints };
 }
 
 function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): void {

@@ -29,6 +29,7 @@ class UwsReply implements HttpReply {
   aborted = false;
   private done = false;
   private streaming = false;
+  private head: { status: number; headers: HeaderList } | undefined;
   private abortCb: (() => void) | undefined;
   private drained: (() => void) | undefined;
 
@@ -64,13 +65,15 @@ class UwsReply implements HttpReply {
   startStream(status: number, headers: HeaderList): void {
     if (this.aborted || this.done) return;
     this.streaming = true;
-    this.res.cork(() => this.writeHead(status, headers));
+    // The head goes out with the first chunk, in the same cork: one send instead of two.
+    this.head = { status, headers };
   }
 
   write(chunk: Uint8Array): Promise<void> | void {
     if (this.aborted || this.done) return;
     let flushed = false;
     this.res.cork(() => {
+      this.flushHead();
       flushed = this.res.write(chunk);
     });
     if (flushed) return;
@@ -90,8 +93,17 @@ class UwsReply implements HttpReply {
     if (this.aborted || this.done) return;
     // No closeConnection here: on a chunked response uWS would then write a header after
     // the body has started, corrupting the framing.
-    this.res.cork(() => this.res.end());
+    this.res.cork(() => {
+      this.flushHead();
+      this.res.end();
+    });
     this.settle();
+  }
+
+  private flushHead(): void {
+    if (this.head === undefined) return;
+    this.writeHead(this.head.status, this.head.headers);
+    this.head = undefined;
   }
 
   forceClose(): void {

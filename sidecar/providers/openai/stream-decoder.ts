@@ -84,24 +84,31 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 }
 
 const CONTENT = '"content":"';
+const CHOICES = '"choices":[{';
+const FINISH = '"finish_reason":';
+const USAGE = '"usage":';
+const N = 0x6e; // the n of null
 
 /**
  * The common chunk, one piece of text and nothing else worth knowing, recognised without
  * JSON.parse, which would otherwise run once per token. Inside JSON strings quotes are
- * escaped, so these unescaped patterns can only be keys; anything unusual (a finish,
- * usage, an error, an empty text) takes the full parse.
+ * escaped, so these unescaped patterns can only be keys. Each search starts where the
+ * previous one ended, so a chunk is scanned about once; anything unusual (a finish, usage,
+ * an empty text, keys in another order) takes the full parse.
  */
 function isPlainTextDelta(data: string): boolean {
-  const at = data.indexOf(CONTENT);
-  return (
-    at > 0 &&
-    data.charCodeAt(at + CONTENT.length) !== 0x22 &&
-    data.charCodeAt(0) === 0x7b &&
-    !data.includes('"finish_reason":"') &&
-    !data.includes('"usage":{') &&
-    !data.includes('"error"') &&
-    data.includes('"choices":[{')
-  );
+  if (data.charCodeAt(0) !== 0x7b) return false;
+  const choices = data.indexOf(CHOICES);
+  if (choices === -1) return false;
+  const at = data.indexOf(CONTENT, choices);
+  if (at === -1 || data.charCodeAt(at + CONTENT.length) === 0x22) return false;
+
+  const finish = data.indexOf(FINISH, at);
+  if (finish === -1 || data.charCodeAt(finish + FINISH.length) !== N) return false;
+  const usage = data.indexOf(USAGE, finish);
+  if (usage !== -1 && data.charCodeAt(usage + USAGE.length) !== N) return false;
+  const usageFirst = data.lastIndexOf(USAGE, choices);
+  return usageFirst === -1 || data.charCodeAt(usageFirst + USAGE.length) === N;
 }
 
 /**
