@@ -109,7 +109,10 @@ const USAGE_KEY = Buffer.from('"usage":{');
  * Anything unusual returns undefined and takes the full parse.
  */
 function readUsageQuickly(body: Buffer): Usage | undefined {
-  if (body.indexOf(CHOICES) === -1 || body.indexOf(ERROR_KEY) !== -1) return undefined;
+  // An error body names its error first; a completion names its choices early. Looking only
+  // at the head keeps this from scanning a long answer twice.
+  const head = body.subarray(0, 512);
+  if (head.indexOf(ERROR_KEY) !== -1 || head.indexOf(CHOICES) === -1) return undefined;
   const at = body.lastIndexOf(USAGE_KEY);
   if (at === -1) return undefined;
   const start = at + USAGE_KEY.length - 1;

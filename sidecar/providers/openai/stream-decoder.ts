@@ -1,4 +1,5 @@
-import { SseParser, type SseEvent } from '../../stream/sse-parser.js';
+import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
+import { isPlainTextDeltaBytes, simpleFrames } from './fast-frames.js';
 import type { ChunkShape, StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
 import { readOpenAIUsage } from './usage.js';
@@ -16,16 +17,43 @@ interface Choice {
 export class OpenAIStreamDecoder implements StreamDecoder {
   private readonly parser: SseParser;
   private items: StreamItem[] = [];
+  /** The parser holds nothing: the next read may take the byte fast path. */
+  private atBoundary = true;
 
   constructor(
     private readonly ctx: ClassifyContext,
-    maxEventBytes?: number,
+    private readonly maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
   ) {
     this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
   }
 
   push(bytes: Uint8Array): StreamItem[] {
-    this.parser.push(bytes);
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bounds = this.atBoundary ? simpleFrames(buf, this.maxEventBytes) : undefined;
+    if (bounds === undefined) {
+      this.parser.push(buf);
+      const n = buf.length;
+      this.atBoundary = n >= 2 && buf[n - 1] === 0x0a && buf[n - 2] === 0x0a;
+      this.atBoundary &&= !this.parser.hasPartialEvent();
+      return this.take();
+    }
+
+    for (let i = 0; i < bounds.length; i += 2) {
+      const start = bounds[i];
+      const end = bounds[i + 1];
+      if (isPlainTextDeltaBytes(buf, start, end)) {
+        this.items.push({
+          kind: 'chunk',
+          data: '',
+          frame: buf.subarray(start, end + 2),
+          shape: 'content',
+        });
+      } else {
+        this.onEvent({ event: '', data: buf.toString('utf8', start + 6, end) });
+      }
+    }
     return this.take();
   }
 
