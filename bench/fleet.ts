@@ -1,0 +1,153 @@
+// Health routing on a drifting fleet (issue 5). Three mock OpenAI-protocol providers whose
+// latency, error rate and rate limit drift on a seeded schedule keyed to the request count
+// (fleet/schedule.ts): p1 is fastest at first, then its latency goes x10, then it fails in
+// bursts, recovers and slows down again; p2's request budget runs short; p3 is steady but
+// slower. One sidecar serves them as model `health` (a class over all three, health-ordered)
+// and as `p1`, `p2`, `p3` (single endpoints). The same request sequence is driven three
+// ways, each against freshly restarted mocks: all to `health`, all to `p1` (static: the
+// provider that is fastest at the start), and rotating p1, p2, p3 (round-robin).
+//
+//   node dist/bench/fleet.js [--seed N] [--requests N] [--rate R] [--concurrency C]
+
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { freePort, sleep, startPinned, waitForHttp } from './support/processes.js';
+import { drive } from './fleet/load.js';
+import { startFleetProvider, type FleetProvider } from './fleet/provider.js';
+import { render, type ModeRun } from './fleet/report.js';
+import { fleetProfiles, phaseBoundaries, PROVIDERS } from './fleet/schedule.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    requests: { type: 'string', default: '6000' },
+    rate: { type: 'string', default: '150' },
+    concurrency: { type: 'string', default: '16' },
+    'breaker-cooldown-ms': { type: 'string', default: '2000' },
+  },
+});
+const SEED = Number(values.seed);
+const REQUESTS = Number(values.requests);
+const RATE = Number(values.rate);
+const CONCURRENCY = Number(values.concurrency);
+const COOLDOWN_MS = Number(values['breaker-cooldown-ms']);
+for (const [name, v] of Object.entries({ SEED, REQUESTS, RATE, CONCURRENCY, COOLDOWN_MS })) {
+  if (!Number.isFinite(v) || v < 0) throw new Error(`bad ${name.toLowerCase()}: ${v}`);
+}
+if (REQUESTS < 100 || REQUESTS > 100_000) throw new Error('--requests must be 100 to 100000');
+if (RATE < 1 || RATE > 5000) throw new Error('--rate must be 1 to 5000');
+if ((3 * REQUESTS) / RATE > 200) throw new Error('--requests / --rate: the run would exceed 200 s');
+
+const DIST = resolve(import.meta.dirname, '../sidecar/main.js');
+const PROFILES = fleetProfiles(RATE);
+
+function config(providers: readonly FleetProvider[], port: number): string {
+  const lines = [
+    `listen: { host: 127.0.0.1, port: ${port} }`,
+    `routing: { breaker_failures: 5, breaker_cooldown_ms: ${COOLDOWN_MS} }`,
+    'providers:',
+    ...providers.map((p) => `  - { id: ${p.id}, protocol: openai, base_url: "${p.url}" }`),
+    'classes:',
+    '  - name: health',
+    '    timeouts: { first_byte_ms: 5000, total_ms: 10000 }',
+    '    chain:',
+    ...providers.map((p) => `      - { provider: ${p.id}, target: fleet-${p.id} }`),
+    'models:',
+    '  - { name: health, class: health }',
+    ...providers.map((p) => `  - { name: ${p.id}, provider: ${p.id}, target: fleet-${p.id} }`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The fleet, fresh: same seed, same ports as before when `ports` is given. */
+function startFleet(ports?: readonly number[]): Promise<FleetProvider[]> {
+  return Promise.all(
+    PROFILES.map((profile, index) =>
+      startFleetProvider({
+        profile,
+        index,
+        seed: SEED,
+        requests: REQUESTS,
+        rate: RATE,
+        port: ports?.[index] ?? 0,
+      }),
+    ),
+  );
+}
+
+const MODES: readonly { mode: string; modelFor: (tick: number) => string }[] = [
+  { mode: 'health', modelFor: () => 'health' },
+  { mode: 'static p1', modelFor: () => 'p1' },
+  { mode: 'round-robin', modelFor: (tick) => PROVIDERS[tick % PROVIDERS.length] },
+];
+
+async function main(): Promise<void> {
+  let fleet = await startFleet();
+  const ports = fleet.map((p) => p.port);
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-fleet-'));
+  const port = await freePort();
+  const yaml = config(fleet, port);
+  writeFileSync(join(dir, 'config.yaml'), yaml);
+  const log = openSync(join(dir, 'sidecar.log'), 'w');
+  const { proc } = startPinned({
+    name: 'sidecar',
+    cpu: 0,
+    command: process.execPath,
+    args: [DIST, 'start', '--config', join(dir, 'config.yaml')],
+    stdout: log,
+  });
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
+  const runs: ModeRun[] = [];
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    for (const [i, m] of MODES.entries()) {
+      if (i > 0) {
+        // Fresh mock state, and time for cooldowns and Retry-After holds of the last mode to
+        // lapse (health state of single endpoints does not steer their routing).
+        await Promise.all(fleet.map((p) => p.close()));
+        await sleep(Math.max(1500, COOLDOWN_MS + 500));
+        fleet = await startFleet(ports);
+      }
+      process.stderr.write(`fleet: ${m.mode} ...\n`);
+      const result = await drive({
+        pool,
+        requests: REQUESTS,
+        rate: RATE,
+        concurrency: CONCURRENCY,
+        modelFor: m.modelFor,
+        timeoutMs: 15_000,
+      });
+      runs.push({
+        mode: m.mode,
+        ...result,
+        providers: Object.fromEntries(fleet.map((p) => [p.id, { ...p.stats }])),
+      });
+    }
+  } finally {
+    await pool.close();
+    await proc.stop();
+    await Promise.all(fleet.map((p) => p.close()));
+  }
+  const report = render({
+    runs,
+    profiles: PROFILES,
+    boundaries: phaseBoundaries(PROFILES),
+    seed: SEED,
+    requests: REQUESTS,
+    rate: RATE,
+    concurrency: CONCURRENCY,
+    config: yaml,
+  });
+  process.stdout.write(report);
+  const out = resolve(import.meta.dirname, '../../bench/results');
+  writeFileSync(join(out, `fleet-${new Date().toISOString().slice(0, 10)}.md`), report);
+  process.stderr.write(`fleet: sidecar log ${join(dir, 'sidecar.log')}\n`);
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`fleet: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
