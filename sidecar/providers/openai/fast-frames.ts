@@ -6,6 +6,7 @@
 const LF = 0x0a;
 const CR = 0x0d;
 const DATA = Buffer.from('data: ');
+const BLANK_LINE = Buffer.from('\n\n');
 const CHOICES = Buffer.from('"choices":[{');
 const CONTENT = Buffer.from('"content":"');
 const FINISH = Buffer.from('"finish_reason":');
@@ -13,22 +14,39 @@ const USAGE = Buffer.from('"usage":');
 const N = 0x6e; // the n of null
 const QUOTE = 0x22;
 
-/** [start, end) of each event's line (without its "\n\n"), or undefined when not simple. */
-export function simpleFrames(buf: Buffer, maxEventBytes: number): number[] | undefined {
+/**
+ * The whole single-line `data:` events at the front of a read, as [start, end) pairs of
+ * their lines (without "\n\n"), and where the first byte the fast path cannot take is:
+ * the read's length when it took everything, else the start of an unfinished or unusual
+ * event, which the SSE parser then gets from there on. Reads with a CR are left whole to
+ * the parser (CR line endings need its rules).
+ */
+export function simpleFrames(
+  buf: Buffer,
+  from: number,
+  maxEventBytes: number,
+): { bounds: number[]; rest: number } {
   const length = buf.length;
-  if (length < 8 || buf[length - 1] !== LF || buf[length - 2] !== LF) return undefined;
-  if (buf.indexOf(CR) !== -1) return undefined;
-
   const bounds: number[] = [];
-  let at = 0;
+  if (buf.indexOf(CR, from) !== -1) return { bounds, rest: from };
+
+  let at = from;
   while (at < length) {
-    if (buf.compare(DATA, 0, DATA.length, at, at + DATA.length) !== 0) return undefined;
+    if (length - at < DATA.length) break;
+    if (buf.compare(DATA, 0, DATA.length, at, at + DATA.length) !== 0) break;
     const end = buf.indexOf(LF, at + DATA.length);
-    if (end === -1 || buf[end + 1] !== LF || end - at > maxEventBytes) return undefined;
+    if (end === -1 || end + 1 >= length || buf[end + 1] !== LF) break;
+    if (end - at > maxEventBytes) break;
     bounds.push(at, end);
     at = end + 2;
   }
-  return bounds;
+  return { bounds, rest: at };
+}
+
+/** Where the first blank line (an event boundary in an LF-only stream) ends, or -1. */
+export function afterFirstBlankLine(buf: Buffer): number {
+  const at = buf.indexOf(BLANK_LINE);
+  return at === -1 ? -1 : at + 2;
 }
 
 /**

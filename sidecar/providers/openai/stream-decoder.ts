@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import { isPlainTextDeltaBytes, simpleFrames } from './fast-frames.js';
+import { afterFirstBlankLine, isPlainTextDeltaBytes, simpleFrames } from './fast-frames.js';
 import type { ChunkShape, StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
 import { readOpenAIUsage } from './usage.js';
@@ -31,28 +31,37 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     const buf = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const bounds = this.atBoundary ? simpleFrames(buf, this.maxEventBytes) : undefined;
-    if (bounds === undefined) {
-      this.parser.push(buf);
-      const n = buf.length;
-      this.atBoundary = n >= 2 && buf[n - 1] === 0x0a && buf[n - 2] === 0x0a;
-      this.atBoundary &&= !this.parser.hasPartialEvent();
-      return this.take();
+    let from = 0;
+    if (!this.atBoundary) {
+      // The parser holds the start of an event: it takes this read up to the event's end.
+      const boundary = buf.indexOf(0x0d) === -1 ? afterFirstBlankLine(buf) : -1;
+      if (boundary === -1) {
+        this.parser.push(buf);
+        return this.take();
+      }
+      this.parser.push(buf.subarray(0, boundary));
+      from = boundary;
+      this.atBoundary = !this.parser.hasPartialEvent();
+      if (!this.atBoundary) {
+        this.parser.push(buf.subarray(from));
+        return this.take();
+      }
     }
 
+    const { bounds, rest } = simpleFrames(buf, from, this.maxEventBytes);
     for (let i = 0; i < bounds.length; i += 2) {
       const start = bounds[i];
       const end = bounds[i + 1];
       if (isPlainTextDeltaBytes(buf, start, end)) {
-        this.items.push({
-          kind: 'chunk',
-          data: '',
-          frame: buf.subarray(start, end + 2),
-          shape: 'content',
-        });
+        const frame = buf.subarray(start, end + 2);
+        this.items.push({ kind: 'chunk', data: '', frame, shape: 'content' });
       } else {
         this.onEvent({ event: '', data: buf.toString('utf8', start + 6, end) });
       }
+    }
+    if (rest < buf.length) {
+      this.parser.push(buf.subarray(rest));
+      this.atBoundary = false;
     }
     return this.take();
   }
