@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { sseEvent, type JsonStep, type RecordedRequest, type ScriptStep } from './mock-openai.js';
+import { sseEvent } from './mock-openai.js';
+import {
+  playStep,
+  recordRequest,
+  startMockServer,
+  type JsonStep,
+  type RecordedRequest,
+  type ScriptStep,
+  type StepStyle,
+} from './mock-server.js';
 
 // A scriptable stand-in for Anthropic's Messages API (POST /v1/messages), for integration
 // tests. Bodies and events follow https://docs.anthropic.com/en/api/messages and
@@ -472,72 +478,35 @@ function thinkingHistoryProblem(b: Json): string | undefined {
 // The server
 
 export async function startMockAnthropic(opts: MockAnthropicOptions = {}): Promise<MockAnthropic> {
-  const requests: RecordedRequest[] = [];
-  const queue: ScriptStep[] = [];
   const issued = new Set<string>();
-  const closing = new AbortController();
   const strict = opts.strict ?? true;
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const record = recordRequest(req, Buffer.concat(chunks));
-      requests.push(record);
-      let ours = false;
-      res.on('close', () => {
-        if (!res.writableFinished && !ours && !closing.signal.aborted) record.clientAborted = true;
-      });
+  const server = await startMockServer<RecordedRequest, ScriptStep>({
+    record: recordRequest,
+    answer: (record, res, ctx) => {
+      const style: StepStyle = {
+        idHeaders: () => ({ 'request-id': `req_011C${randomBytes(10).toString('hex')}` }),
+        jsonType: 'application/json',
+        sseHeaders: {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+        },
+        // A delay step has always been answered without the options (default text).
+        defaultAnswer: () => defaultAnswer(record, {}),
+        onBody: (text) => remember(issued, text),
+      };
       const step =
-        rejection(record, opts, strict, issued) ?? queue.shift() ?? defaultAnswer(record, opts);
-      play(step, record, res, {
-        signal: closing.signal,
-        markOurs: () => (ours = true),
-        issued,
-      }).catch(() => {
-        // A response cut short by close() or by the caller is the point of these tests.
-      });
-    });
+        rejection(record, opts, strict, issued) ?? ctx.next() ?? defaultAnswer(record, opts);
+      return playStep(step, record, res, ctx, style);
+    },
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    script: (...steps) => void queue.push(...steps),
-    pending: () => queue.length,
-    close: async () => {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
-function recordRequest(req: IncomingMessage, body: Buffer): RecordedRequest {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  let json: unknown;
-  try {
-    json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return {
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers,
-    rawHeaders: req.rawHeaders,
-    body,
-    json,
-    clientAborted: false,
+    url: server.origin,
+    port: server.port,
+    requests: server.requests,
+    script: server.script,
+    pending: server.pending,
+    close: server.close,
   };
 }
 
@@ -582,93 +551,8 @@ function defaultAnswer(req: RecordedRequest, opts: MockAnthropicOptions): Script
     : { status: 200, json: anthropicMessage(init) };
 }
 
-interface PlayContext {
-  signal: AbortSignal;
-  markOurs: () => void;
-  /** Signatures handed out so far; thinking blocks sent back must carry one of them. */
-  issued: Set<string>;
-}
-
 const SIGNATURE = /"signature":\s*"([^"]+)"/g;
 
 function remember(issued: Set<string>, text: string): void {
   for (const m of text.matchAll(SIGNATURE)) issued.add(m[1]);
-}
-
-async function play(
-  step: ScriptStep,
-  req: RecordedRequest,
-  res: ServerResponse,
-  ctx: PlayContext,
-): Promise<void> {
-  if (typeof step === 'function') return play(step(req), req, res, ctx);
-  if ('hangBeforeHeaders' in step) return;
-  if ('destroyBeforeHeaders' in step) {
-    ctx.markOurs();
-    res.socket?.destroy();
-    return;
-  }
-  if (step.delayBeforeHeadersMs) {
-    await sleep(step.delayBeforeHeadersMs, undefined, { signal: ctx.signal });
-  }
-  if (!('json' in step || 'body' in step || 'sse' in step)) {
-    return play(defaultAnswer(req, {}), req, res, ctx);
-  }
-
-  const requestId = { 'request-id': `req_011C${randomBytes(10).toString('hex')}` };
-  if ('json' in step || 'body' in step) {
-    const json = 'json' in step;
-    const body = json ? JSON.stringify(step.json) : step.body;
-    remember(ctx.issued, body.toString());
-    const type = json ? { 'content-type': 'application/json' } : {};
-    res.writeHead(step.status, { ...type, ...requestId, ...step.headers });
-    res.end(body);
-    return;
-  }
-
-  for (const write of step.sse) remember(ctx.issued, write.toString());
-  res.writeHead(step.status ?? 200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    ...requestId,
-    ...step.headers,
-  });
-  res.flushHeaders();
-  if (step.firstWriteDelayMs)
-    await sleep(step.firstWriteDelayMs, undefined, { signal: ctx.signal });
-
-  const writes = step.splitAt ? cut(step.sse, step.splitAt) : step.sse;
-  for (const [i, data] of writes.entries()) {
-    if (i > 0 && step.delayMs) await sleep(step.delayMs, undefined, { signal: ctx.signal });
-    if (res.destroyed) return;
-    await new Promise<void>((resolve, reject) =>
-      res.write(data, (error) => (error ? reject(error) : resolve())),
-    );
-  }
-
-  const ending = step.ending ?? 'end';
-  if ((ending === 'destroy' || ending === 'reset') && step.delayMs) {
-    await sleep(step.delayMs, undefined, { signal: ctx.signal });
-  }
-  if (ending === 'end') res.end();
-  else if (ending === 'destroy') {
-    ctx.markOurs();
-    res.destroy();
-  } else if (ending === 'reset') {
-    ctx.markOurs();
-    res.socket?.resetAndDestroy();
-  }
-}
-
-/** Re-cuts the concatenated writes at the given byte offsets. */
-function cut(writes: ReadonlyArray<string | Buffer>, offsets: readonly number[]): Buffer[] {
-  const all = Buffer.concat(writes.map((w) => (typeof w === 'string' ? Buffer.from(w) : w)));
-  const cuts = [...new Set(offsets)].filter((o) => o > 0 && o < all.length).sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (const offset of [...cuts, all.length]) {
-    parts.push(all.subarray(start, offset));
-    start = offset;
-  }
-  return parts;
 }

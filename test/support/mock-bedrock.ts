@@ -1,11 +1,17 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { create } from '@bufbuild/protobuf';
 import { PolicySchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { memoryLogger } from '../../sidecar/observe/logger.js';
 import { startSidecar, type HttpKind } from '../../sidecar/sidecar.js';
+import {
+  cut as cutWrites,
+  headerRecord,
+  parseJson,
+  startMockServer,
+  writeStream,
+  type PlayContext,
+} from './mock-server.js';
 import type { TestSidecar } from './sidecar.js';
 
 // A strict stand-in for the Bedrock runtime's Converse and ConverseStream operations. It
@@ -878,65 +884,37 @@ const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
 
 export async function startMockBedrock(opts: MockBedrockOptions = {}): Promise<MockBedrock> {
   const region = opts.region ?? 'us-east-1';
-  const requests: BedrockRecordedRequest[] = [];
-  const queue: BedrockStep[] = [];
-  const closing = new AbortController();
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const record = recordRequest(req, body);
-      requests.push(record);
-      res.on('close', () => {
-        if (!res.writableFinished && !closing.signal.aborted) record.clientAborted = true;
-      });
+  const server = await startMockServer<BedrockRecordedRequest, BedrockStep>({
+    record: recordRequest,
+    answer: (record, res, ctx, req) => {
       const rejection = reject(req, record, opts, region);
       if (rejection) record.rejected = rejection;
-      const step = rejection ?? queue.shift() ?? defaultAnswer(record, opts);
-      play(step, record, res, closing.signal).catch(() => undefined);
-    });
+      const step = rejection ?? ctx.next() ?? defaultAnswer(record, opts);
+      return play(step, record, res, ctx);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.origin,
     region,
-    requests,
-    script: (...steps) => void queue.push(...steps),
-    pending: () => queue.length,
-    close: async () => {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    requests: server.requests,
+    script: server.script,
+    pending: server.pending,
+    close: server.close,
   };
 }
 
 function recordRequest(req: IncomingMessage, body: Buffer): BedrockRecordedRequest {
   const rawPath = (req.url ?? '/').split('?')[0];
   const route = ROUTE.exec(rawPath);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    json = undefined;
-  }
   return {
     method: req.method ?? 'GET',
     rawPath,
     modelId: route ? decodeURIComponent(route[1]) : undefined,
     operation: route ? (route[2] as 'converse' | 'converse-stream') : undefined,
-    headers,
+    headers: headerRecord(req),
     body,
-    json,
+    json: parseJson(body),
     clientAborted: false,
   };
 }
@@ -982,11 +960,12 @@ async function play(
   step: BedrockStep,
   req: BedrockRecordedRequest,
   res: ServerResponse,
-  signal: AbortSignal,
+  ctx: PlayContext,
 ): Promise<void> {
-  if (typeof step === 'function') return play(step(req), req, res, signal);
+  if (typeof step === 'function') return play(step(req), req, res, ctx);
   const requestId = { 'x-amzn-requestid': randomUUID() };
   if ('destroyBeforeHeaders' in step) {
+    ctx.markOurs();
     res.socket?.destroy();
     return;
   }
@@ -1015,33 +994,16 @@ async function play(
     ...requestId,
   });
   res.flushHeaders();
-  for (const [i, bytes] of cut(step.frames, step.splitAt).entries()) {
-    if (i > 0 && step.delayMs) await sleep(step.delayMs, undefined, { signal });
-    if (res.destroyed) return;
-    await new Promise<void>((resolve, rejectWrite) =>
-      res.write(bytes, (err) => (err ? rejectWrite(err) : resolve())),
-    );
-  }
-  if (step.ending === 'destroy') {
-    if (step.delayMs) await sleep(step.delayMs, undefined, { signal });
-    res.destroy();
-  } else {
-    res.end();
-  }
+  await writeStream(res, cut(step.frames, step.splitAt), {
+    delayMs: step.delayMs,
+    ending: step.ending,
+    ctx,
+  });
 }
 
 /** Re-cuts the frames at the given byte offsets; without offsets, one write per frame. */
 export function cut(frames: readonly Buffer[], offsets?: readonly number[]): Buffer[] {
-  if (offsets === undefined) return [...frames];
-  const all = Buffer.concat(frames);
-  const cuts = [...new Set(offsets)].filter((o) => o > 0 && o < all.length).sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (const offset of [...cuts, all.length]) {
-    parts.push(all.subarray(start, offset));
-    start = offset;
-  }
-  return parts;
+  return offsets === undefined ? [...frames] : cutWrites(frames, offsets);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
 import { PolicySchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import type { JsonStep, RecordedRequest, ScriptStep } from './mock-openai.js';
+import {
+  playStep,
+  recordRequest,
+  startMockServer,
+  type JsonStep,
+  type RecordedRequest,
+  type ScriptStep,
+  type StepStyle,
+} from './mock-server.js';
 
 // A strict, scriptable stand-in for Cohere's chat v2 API (POST /v2/chat), for integration
 // tests. Wire shapes follow Cohere's published spec (cohere-openapi.yaml in
@@ -499,64 +504,28 @@ function onlyParts(content: unknown, types: readonly string[]): boolean {
 // The server
 
 export async function startMockCohere(opts: MockCohereOptions = {}): Promise<MockCohere> {
-  const requests: RecordedRequest[] = [];
-  const queue: ScriptStep[] = [];
-  const closing = new AbortController();
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const record = recordRequest(req, Buffer.concat(chunks));
-      requests.push(record);
-      res.on('close', () => {
-        if (!res.writableFinished && !closing.signal.aborted) record.clientAborted = true;
-      });
-      const step = rejection(record, opts) ?? queue.shift() ?? defaultAnswer(record, opts);
-      play(step, record, res, closing.signal, opts).catch(() => {
-        // A response cut short by close() or by the caller is the point of these tests.
-      });
-    });
+  const server = await startMockServer<RecordedRequest, ScriptStep>({
+    record: recordRequest,
+    answer: (record, res, ctx) => {
+      const style: StepStyle = {
+        idHeaders: () => ({ 'x-request-id': randomUUID() }),
+        jsonType: 'application/json',
+        rawType: 'text/plain',
+        sseHeaders: { 'content-type': 'text/event-stream' },
+        defaultAnswer: () => defaultAnswer(record, opts),
+      };
+      const step = rejection(record, opts) ?? ctx.next() ?? style.defaultAnswer();
+      return playStep(step, record, res, ctx, style);
+    },
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    script: (...steps) => void queue.push(...steps),
-    pending: () => queue.length,
-    close: async () => {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
-function recordRequest(req: IncomingMessage, body: Buffer): RecordedRequest {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  let json: unknown;
-  try {
-    json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return {
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers,
-    rawHeaders: req.rawHeaders,
-    body,
-    json,
-    clientAborted: false,
+    url: server.origin,
+    port: server.port,
+    requests: server.requests,
+    script: server.script,
+    pending: server.pending,
+    close: server.close,
   };
 }
 
@@ -581,70 +550,4 @@ function defaultAnswer(req: RecordedRequest, opts: MockCohereOptions): ScriptSte
   if (body.stream === true)
     return { sse: cohereStream({ pieces: content.match(/\s*\S+/g) ?? [] }) };
   return { status: 200, json: cohereChat({ text: content }) };
-}
-
-async function play(
-  step: ScriptStep,
-  req: RecordedRequest,
-  res: ServerResponse,
-  signal: AbortSignal,
-  opts: MockCohereOptions,
-): Promise<void> {
-  if (typeof step === 'function') return play(step(req), req, res, signal, opts);
-  if ('hangBeforeHeaders' in step) return;
-  if ('destroyBeforeHeaders' in step) {
-    res.socket?.destroy();
-    return;
-  }
-  if (step.delayBeforeHeadersMs) await sleep(step.delayBeforeHeadersMs, undefined, { signal });
-  if (!('json' in step || 'body' in step || 'sse' in step)) {
-    return play(defaultAnswer(req, opts), req, res, signal, opts);
-  }
-
-  const requestId = { 'x-request-id': randomUUID() };
-  if ('json' in step || 'body' in step) {
-    const json = 'json' in step;
-    const type = json ? 'application/json' : 'text/plain';
-    res.writeHead(step.status, { 'content-type': type, ...requestId, ...step.headers });
-    res.end(json ? JSON.stringify(step.json) : step.body);
-    return;
-  }
-
-  res.writeHead(step.status ?? 200, {
-    'content-type': 'text/event-stream',
-    ...requestId,
-    ...step.headers,
-  });
-  res.flushHeaders();
-  if (step.firstWriteDelayMs) await sleep(step.firstWriteDelayMs, undefined, { signal });
-
-  const writes = step.splitAt ? cut(step.sse, step.splitAt) : step.sse;
-  for (const [i, data] of writes.entries()) {
-    if (i > 0 && step.delayMs) await sleep(step.delayMs, undefined, { signal });
-    if (res.destroyed) return;
-    await new Promise<void>((resolve, reject) =>
-      res.write(data, (error) => (error ? reject(error) : resolve())),
-    );
-  }
-
-  const ending = step.ending ?? 'end';
-  if ((ending === 'destroy' || ending === 'reset') && step.delayMs) {
-    await sleep(step.delayMs, undefined, { signal });
-  }
-  if (ending === 'end') res.end();
-  else if (ending === 'destroy') res.destroy();
-  else if (ending === 'reset') res.socket?.resetAndDestroy();
-}
-
-/** Re-cuts the concatenated writes at the given byte offsets. */
-function cut(writes: ReadonlyArray<string | Buffer>, offsets: readonly number[]): Buffer[] {
-  const all = Buffer.concat(writes.map((w) => (typeof w === 'string' ? Buffer.from(w) : w)));
-  const cuts = [...new Set(offsets)].filter((o) => o > 0 && o < all.length).sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (const offset of [...cuts, all.length]) {
-    parts.push(all.subarray(start, offset));
-    start = offset;
-  }
-  return parts;
 }

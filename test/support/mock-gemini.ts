@@ -1,8 +1,7 @@
 import { create } from '@bufbuild/protobuf';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { IncomingMessage } from 'node:http';
 import { PolicySchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { headerRecord, parseJson, playStep, startMockServer } from './mock-server.js';
 
 // A scriptable stand-in for Gemini on Google AI Studio (and, through mock-vertex.ts, for
 // Vertex AI), for integration tests. In strict mode it refuses what Google refuses, with
@@ -627,47 +626,32 @@ function checkGenerationConfig(value: unknown): void {
 // The server
 
 export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<MockGemini> {
-  const requests: RecordedRequest[] = [];
-  const queue: ScriptStep[] = [];
-  const closing = new AbortController();
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const record = recordRequest(req, Buffer.concat(chunks));
-      requests.push(record);
-      res.on('close', () => {
-        if (!res.writableFinished && !closing.signal.aborted) record.clientAborted = true;
-      });
-      const gate = opts.gate ?? aiStudioGate(opts.apiKey);
-      const step =
-        gate(record) ??
-        strictRefusal(record, opts) ??
-        queue.shift() ??
-        opts.defaultFor?.(record) ??
-        defaultAnswer(record, opts);
-      play(step, record, res, closing.signal).catch(() => {
-        // A response cut short by close() or by the caller is the point of some tests.
-      });
-    });
+  const gate = opts.gate ?? aiStudioGate(opts.apiKey);
+  const server = await startMockServer<RecordedRequest, ScriptStep>({
+    record: recordRequest,
+    answer: (record, res, ctx) => {
+      const fallback = () => opts.defaultFor?.(record) ?? defaultAnswer(record, opts);
+      const step = gate(record) ?? strictRefusal(record, opts) ?? ctx.next() ?? fallback();
+      return playStep(step, record, res, ctx, { ...GOOGLE_STYLE, defaultAnswer: fallback });
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    origin: `http://127.0.0.1:${port}`,
-    requests,
-    script: (...steps) => void queue.push(...steps),
-    pending: () => queue.length,
-    close: async () => {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    origin: server.origin,
+    requests: server.requests,
+    script: server.script,
+    pending: server.pending,
+    close: server.close,
   };
 }
+
+/** Google sends no request id, and the last event of a stream with the end of the body. */
+const GOOGLE_STYLE = {
+  idHeaders: () => ({}),
+  jsonType: 'application/json; charset=UTF-8',
+  sseHeaders: { 'content-type': 'text/event-stream' },
+  endWithLastWrite: true,
+};
 
 function aiStudioGate(apiKey: string | undefined): Gate {
   return (req) => {
@@ -720,77 +704,16 @@ function defaultAnswer(req: RecordedRequest, opts: MockGeminiOptions): ScriptSte
 
 function recordRequest(req: IncomingMessage, body: Buffer): RecordedRequest {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  let json: unknown;
-  try {
-    json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-  } catch {
-    json = undefined;
-  }
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
     query: Object.fromEntries(url.searchParams),
     url: req.url ?? '/',
-    headers,
+    headers: headerRecord(req),
     body,
-    json,
+    json: parseJson(body),
     clientAborted: false,
   };
-}
-
-async function play(
-  step: ScriptStep,
-  req: RecordedRequest,
-  res: ServerResponse,
-  signal: AbortSignal,
-): Promise<void> {
-  if (typeof step === 'function') return play(step(req), req, res, signal);
-  if ('json' in step || 'body' in step) {
-    if ('delayBeforeHeadersMs' in step && step.delayBeforeHeadersMs) {
-      await sleep(step.delayBeforeHeadersMs, undefined, { signal });
-    }
-    const json = 'json' in step;
-    res.writeHead(step.status, {
-      ...(json ? { 'content-type': 'application/json; charset=UTF-8' } : {}),
-      ...step.headers,
-    });
-    res.end(json ? JSON.stringify(step.json) : step.body);
-    return;
-  }
-
-  res.writeHead(step.status ?? 200, { 'content-type': 'text/event-stream' });
-  res.flushHeaders();
-  const writes = step.splitAt ? cut(step.sse, step.splitAt) : step.sse;
-  const destroy = step.ending === 'destroy';
-  for (const [i, data] of writes.entries()) {
-    if (i > 0 && step.delayMs) await sleep(step.delayMs, undefined, { signal });
-    if (res.destroyed) return;
-    // The last event leaves with the end of the body, so both arrive in one read.
-    if (i === writes.length - 1 && !destroy) return void res.end(data);
-    await new Promise<void>((resolve, reject) =>
-      res.write(data, (error) => (error ? reject(error) : resolve())),
-    );
-  }
-  if (!destroy) return void res.end();
-  if (step.delayMs) await sleep(step.delayMs, undefined, { signal });
-  res.destroy();
-}
-
-/** Re-cuts the concatenated writes at the given byte offsets. */
-function cut(writes: ReadonlyArray<string | Buffer>, offsets: readonly number[]): Buffer[] {
-  const all = Buffer.concat(writes.map((w) => (typeof w === 'string' ? Buffer.from(w) : w)));
-  const cuts = [...new Set(offsets)].filter((o) => o > 0 && o < all.length).sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (const offset of [...cuts, all.length]) {
-    parts.push(all.subarray(start, offset));
-    start = offset;
-  }
-  return parts;
 }
 
 // ---------------------------------------------------------------------------------------------

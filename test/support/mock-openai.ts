@@ -1,94 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  playStep,
+  recordRequest,
+  startMockServer,
+  type JsonStep,
+  type RecordedRequest,
+  type ScriptStep,
+  type StepStyle,
+} from './mock-server.js';
 
 // A scriptable stand-in for an OpenAI-compatible provider (and Azure OpenAI), for integration
 // tests. Wire shapes follow the official OpenAPI document (shared/spec/openai-openapi.yaml) and
 // what api.openai.com sends today; error bodies are OpenAI's and Azure's own wording.
 
-// ---------------------------------------------------------------------------------------------
-// Request records and scripted steps
-
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. `/v1/chat/completions`. */
-  path: string;
-  query: Record<string, string>;
-  /** Lower-cased names; repeated headers joined with `, `. */
-  headers: Record<string, string>;
-  /** Names and values exactly as received, alternating. */
-  rawHeaders: string[];
-  body: Buffer;
-  /** The parsed body, or undefined when it was empty or not JSON. */
-  json: unknown;
-  /** True when the caller closed the connection before the mock finished its response. */
-  clientAborted: boolean;
-}
-
-interface StepTiming {
-  /** Wait this long before sending the status line. */
-  delayBeforeHeadersMs?: number;
-}
-
-export interface JsonStep extends StepTiming {
-  status: number;
-  headers?: Record<string, string>;
-  json: unknown;
-}
-
-/** Any body as given, e.g. a proxy's HTML 502 or JSON cut in half. */
-export interface RawStep extends StepTiming {
-  status: number;
-  headers?: Record<string, string>;
-  body: string | Buffer;
-}
-
-/** How a scripted stream finishes. */
-export type StreamEnding =
-  | 'end' // normal end of the chunked body
-  | 'destroy' // socket closed without the terminating chunk
-  | 'reset' // TCP RST (socket.resetAndDestroy)
-  | 'hang'; // left open until close()
-
-export interface SseStep extends StepTiming {
-  /** Raw writes, each sent on its own (e.g. the lines from chatStream()). */
-  sse: ReadonlyArray<string | Buffer>;
-  status?: number;
-  headers?: Record<string, string>;
-  /** Pause between writes, and before a `destroy` or `reset` ending. */
-  delayMs?: number;
-  /** Pause after the headers, before the first write. */
-  firstWriteDelayMs?: number;
-  /**
-   * Byte offsets into the concatenated stream at which to cut writes. When given, these cuts
-   * replace the element boundaries of `sse`, so a cut can fall inside a UTF-8 character.
-   */
-  splitAt?: readonly number[];
-  ending?: StreamEnding;
-}
-
-export interface HangStep {
-  hangBeforeHeaders: true;
-}
-
-export interface DestroyStep {
-  destroyBeforeHeaders: true;
-}
-
-/** Delay, then answer as if the script were empty. */
-export interface DelayStep {
-  delayBeforeHeadersMs: number;
-}
-
-export type ScriptStep =
-  | JsonStep
-  | RawStep
-  | SseStep
-  | HangStep
-  | DestroyStep
-  | DelayStep
-  | ((request: RecordedRequest) => ScriptStep);
+export type {
+  DelayStep,
+  DestroyStep,
+  HangStep,
+  JsonStep,
+  RawStep,
+  RecordedRequest,
+  ScriptStep,
+  SseStep,
+  StreamEnding,
+} from './mock-server.js';
 
 export interface MockOpenAIOptions {
   /** Reject, with OpenAI's own 400/401 bodies, requests that OpenAI would reject. */
@@ -480,76 +415,29 @@ const REASONING_MODEL = /^o[134](-|$)/;
 const AZURE_CHAT_PATH = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 
 export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<MockOpenAI> {
-  const requests: RecordedRequest[] = [];
-  const queue: ScriptStep[] = [];
-  const closing = new AbortController();
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const record = recordRequest(req, Buffer.concat(chunks));
-      requests.push(record);
-      // Our own destroy/reset/close() must not count as the caller aborting.
-      let ourDoing = false;
-      res.on('close', () => {
-        if (!res.writableFinished && !ourDoing && !closing.signal.aborted) {
-          record.clientAborted = true;
-        }
-      });
-      const ctx: PlayContext = {
-        signal: closing.signal,
-        markOurs: () => (ourDoing = true),
+  const server = await startMockServer<RecordedRequest, ScriptStep>({
+    record: recordRequest,
+    answer: (record, res, ctx) => {
+      const style: StepStyle = {
+        idHeaders: () => ({ 'x-request-id': randomId('req_', 32) }),
+        jsonType: 'application/json',
+        sseHeaders: { 'content-type': 'text/event-stream; charset=utf-8' },
         defaultAnswer: () => defaultAnswer(record, opts),
+        run: computeStep,
       };
-      const step = rejection(record, opts) ?? queue.shift() ?? ctx.defaultAnswer();
-      play(step, record, res, ctx).catch(() => {
-        // A response cut short by close() or by the caller is the point of these tests.
-      });
-    });
+      const step = rejection(record, opts) ?? ctx.next() ?? style.defaultAnswer();
+      return playStep(step, record, res, ctx, style);
+    },
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
-
   return {
-    url: `${origin}/v1`,
-    origin,
-    port,
-    requests,
-    script: (...steps) => void queue.push(...steps),
-    pending: () => queue.length,
-    close: async () => {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
-function recordRequest(req: IncomingMessage, body: Buffer): RecordedRequest {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  let json: unknown;
-  try {
-    json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return {
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers,
-    rawHeaders: req.rawHeaders,
-    body,
-    json,
-    clientAborted: false,
+    url: `${server.origin}/v1`,
+    origin: server.origin,
+    port: server.port,
+    requests: server.requests,
+    script: server.script,
+    pending: server.pending,
+    close: server.close,
   };
 }
 
@@ -686,86 +574,6 @@ function defaultAnswer(req: RecordedRequest, opts: MockOpenAIOptions): ScriptSte
   return { sse: opts.azure ? [azurePromptFilterEvent(), ...sse] : sse };
 }
 
-interface PlayContext {
-  /** Aborted by close(): pending delays end at once. */
-  signal: AbortSignal;
-  /** Called before the mock itself cuts the connection. */
-  markOurs: () => void;
-  defaultAnswer: () => ScriptStep;
-}
-
-async function play(
-  step: ScriptStep,
-  req: RecordedRequest,
-  res: ServerResponse,
-  ctx: PlayContext,
-): Promise<void> {
-  if (typeof step === 'function') return play(computeStep(step, req), req, res, ctx);
-  if ('hangBeforeHeaders' in step) return;
-  if ('destroyBeforeHeaders' in step) {
-    ctx.markOurs();
-    res.socket?.destroy();
-    return;
-  }
-  if (step.delayBeforeHeadersMs) {
-    await sleep(step.delayBeforeHeadersMs, undefined, { signal: ctx.signal });
-  }
-  if (!('json' in step || 'body' in step || 'sse' in step)) {
-    return play(ctx.defaultAnswer(), req, res, ctx);
-  }
-
-  const requestId = { 'x-request-id': randomId('req_', 32) };
-  if ('json' in step || 'body' in step) {
-    const json = 'json' in step;
-    const body = json ? JSON.stringify(step.json) : step.body;
-    const type = json ? { 'content-type': 'application/json' } : {};
-    res.writeHead(step.status, { ...type, ...requestId, ...step.headers });
-    res.end(body);
-    return;
-  }
-
-  res.writeHead(step.status ?? 200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    ...requestId,
-    ...step.headers,
-  });
-  res.flushHeaders();
-  if (step.firstWriteDelayMs) {
-    await sleep(step.firstWriteDelayMs, undefined, { signal: ctx.signal });
-  }
-
-  const writes = step.splitAt ? cut(step.sse, step.splitAt) : step.sse;
-  for (const [i, data] of writes.entries()) {
-    if (i > 0 && step.delayMs) await sleep(step.delayMs, undefined, { signal: ctx.signal });
-    if (res.destroyed) return;
-    await new Promise<void>((resolve, reject) =>
-      res.write(data, (error) => (error ? reject(error) : resolve())),
-    );
-  }
-
-  // An abrupt ending after a pause arrives on its own: a client that reads the last data and
-  // the RST in one wake-up (libuv does) would otherwise report a plain EOF.
-  const ending = step.ending ?? 'end';
-  if ((ending === 'destroy' || ending === 'reset') && step.delayMs) {
-    await sleep(step.delayMs, undefined, { signal: ctx.signal });
-  }
-  switch (ending) {
-    case 'end':
-      res.end();
-      break;
-    case 'destroy':
-      ctx.markOurs();
-      res.destroy();
-      break;
-    case 'reset':
-      ctx.markOurs();
-      res.socket?.resetAndDestroy();
-      break;
-    case 'hang':
-      break;
-  }
-}
-
 /** Runs a function step; a throwing one answers 500 with its message instead of hanging. */
 function computeStep(step: (request: RecordedRequest) => ScriptStep, req: RecordedRequest) {
   try {
@@ -774,17 +582,4 @@ function computeStep(step: (request: RecordedRequest) => ScriptStep, req: Record
     const message = `mock script step threw: ${String(error)}`;
     return { status: 500, json: openaiError(message, 'mock_error', null, null) };
   }
-}
-
-/** Re-cuts the concatenated writes at the given byte offsets. */
-function cut(writes: ReadonlyArray<string | Buffer>, offsets: readonly number[]): Buffer[] {
-  const all = Buffer.concat(writes.map((w) => (typeof w === 'string' ? Buffer.from(w) : w)));
-  const cuts = [...new Set(offsets)].filter((o) => o > 0 && o < all.length).sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (const offset of [...cuts, all.length]) {
-    parts.push(all.subarray(start, offset));
-    start = offset;
-  }
-  return parts;
 }
