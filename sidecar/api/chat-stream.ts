@@ -36,7 +36,7 @@ export interface RelayOptions {
 export class StreamRelay {
   private state = State.Holding;
   /** Frames not yet written: held lifecycle chunks, then the current batch. */
-  private pending: (string | Uint8Array)[] = [];
+  private pending: string[] = [];
   private pendingChars = 0;
   private startPending = false;
   private endPending = false;
@@ -68,15 +68,15 @@ export class StreamRelay {
       case 'noise':
         return;
       case 'usage':
-        if (this.opts.clientWantsUsage) this.queue(item.frame ?? frameData(item.data));
+        if (this.opts.clientWantsUsage) this.queue(frameData(item.data));
         return;
       case 'lifecycle':
-        this.queue(item.frame ?? frameData(item.data));
+        this.queue(frameData(item.data));
         if (this.state === State.Holding && this.pendingChars > MAX_HELD_CHARS) this.commit();
         return;
       case 'content':
         if (this.state === State.Holding) this.commit();
-        this.queue(item.frame ?? frameData(item.data));
+        this.queue(frameData(item.data));
         return;
     }
   }
@@ -127,7 +127,9 @@ export class StreamRelay {
       reply.startStream(200, this.opts.headers);
     }
     if (this.state !== State.Holding && this.pending.length > 0) {
-      const bytes = joinFrames(this.pending);
+      const bytes = Buffer.from(
+        this.pending.length === 1 ? this.pending[0] : this.pending.join(''),
+      );
       this.pending = [];
       this.pendingChars = 0;
       await reply.write(bytes);
@@ -153,14 +155,8 @@ export class StreamRelay {
     this.opts.ctx.status = 200;
   }
 
-  private queue(frame: string | Uint8Array): void {
+  private queue(frame: string): void {
     this.pending.push(frame);
     this.pendingChars += frame.length;
   }
-}
-
-/** One buffer for one socket write: text frames are encoded, byte frames copied once. */
-function joinFrames(frames: readonly (string | Uint8Array)[]): Uint8Array {
-  if (frames.every((f) => typeof f === 'string')) return Buffer.from(frames.join(''));
-  return Buffer.concat(frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)));
 }

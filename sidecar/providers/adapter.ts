@@ -68,11 +68,6 @@ export type StreamItem =
       readonly kind: 'chunk';
       /** The canonical chunk's JSON text, ready to frame as `data: ...`. */
       readonly data: string;
-      /**
-       * When set, the exact `data: ...\n\n` bytes to forward (a passthrough kept them and
-       * left `data` empty). Valid until the next push.
-       */
-      readonly frame?: Uint8Array;
       readonly shape: ChunkShape;
       readonly usage?: Usage;
       /** Indices of choices that reached a finish_reason in this chunk. */

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import { afterFirstBlankLine, isPlainTextDeltaBytes, simpleFrames } from './fast-frames.js';
+import { afterFirstBlankLine, simpleEvents } from './fast-frames.js';
 import type { ChunkShape, StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
 import { readOpenAIUsage } from './usage.js';
@@ -48,17 +48,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       }
     }
 
-    const { bounds, rest } = simpleFrames(buf, from, this.maxEventBytes);
-    for (let i = 0; i < bounds.length; i += 2) {
-      const start = bounds[i];
-      const end = bounds[i + 1];
-      if (isPlainTextDeltaBytes(buf, start, end)) {
-        const frame = buf.subarray(start, end + 2);
-        this.items.push({ kind: 'chunk', data: '', frame, shape: 'content' });
-      } else {
-        this.onEvent({ event: '', data: buf.toString('utf8', start + 6, end) });
-      }
-    }
+    const { data, rest } = simpleEvents(buf, from, this.maxEventBytes);
+    for (const text of data) this.onEvent({ event: '', data: text });
     if (rest < buf.length) {
       this.parser.push(buf.subarray(rest));
       this.atBoundary = false;
