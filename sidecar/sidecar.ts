@@ -117,7 +117,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     port,
     maxBodyBytes: limits.maxBodyBytes,
     handler,
-    reject: (reply, _status, code) => {
+    reject: (reply, code) => {
       const ctx = new RequestContext({
         method: '',
         path: '',
@@ -125,11 +125,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
         headers: new Map(),
         body: Buffer.alloc(0),
       });
-      sendError(
-        reply,
-        ctx,
-        new GatewayError(code, `The request body is larger than ${limits.maxBodyBytes} bytes.`),
-      );
+      const message =
+        code === 'GW_ERR_REQ_BODY_TOO_LARGE'
+          ? `The request body is larger than ${limits.maxBodyBytes} bytes.`
+          : 'The Content-Length header must be one non-negative whole number.';
+      sendError(reply, ctx, new GatewayError(code, message, { param: null }));
     },
   };
   const front = await startFront(opts.http ?? 'auto', frontOpts, logger);

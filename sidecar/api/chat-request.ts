@@ -3,6 +3,7 @@
 // gateways release).
 
 import { GatewayError } from '../errors.js';
+import { assertJsonDepth } from './json-depth.js';
 import type { JsonObject } from '../providers/adapter.js';
 
 export interface ChatRequest {
@@ -19,7 +20,12 @@ const TOOL_CHOICES = new Set(['none', 'auto', 'required']);
 const FORMATS = new Set(['text', 'json_object', 'json_schema']);
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Model names are routing keys and show up in headers and logs: keep them sane. */
+const MAX_MODEL_CHARS = 256;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 export function parseChatRequest(raw: Buffer): ChatRequest {
+  assertJsonDepth(raw);
   let body: unknown;
   try {
     body = JSON.parse(raw.toString());
@@ -35,6 +41,12 @@ export function parseChatRequest(raw: Buffer): ChatRequest {
   if (model === undefined || model === null) throw missing('model');
   if (typeof model !== 'string' || model.length === 0) {
     throw invalid('model', "'model' must be a non-empty string.");
+  }
+  if (model.length > MAX_MODEL_CHARS || CONTROL.test(model)) {
+    throw invalid(
+      'model',
+      `'model' must be at most ${MAX_MODEL_CHARS} characters, with no control characters.`,
+    );
   }
   checkMessages(body.messages);
 

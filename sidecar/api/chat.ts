@@ -46,6 +46,15 @@ export async function handleChat(
     );
   }
   const passHeaders = readPassHeaders(req.headers);
+  if (passHeaders.length > 0 && route.chain.length > 1) {
+    // A caller's own credential must reach only the provider it was meant for.
+    throw new GatewayError(
+      'GW_ERR_REQ_UNSUPPORTED_PARAM',
+      `x-pass-* headers cannot be used with '${chat.model}': it is a failover chain, and ` +
+        'they would reach every provider in it.',
+      { param: 'x-pass-*' },
+    );
+  }
 
   // One controller for the request: the client leaving or the total deadline aborts it.
   const request = new AbortController();
@@ -111,7 +120,7 @@ async function walkChain(
       maxResponseBytes: deps.maxResponseBytes,
     });
     const attemptMs = deps.clock() - started;
-    observe(deps, endpoint, outcome, attemptMs, ctx);
+    observe(deps, route, endpoint, outcome, attemptMs, ctx);
 
     if (outcome.kind === 'answered') {
       deps.breakers.succeeded(endpoint.id);
@@ -132,7 +141,7 @@ async function walkChain(
       result: failure.detail ?? failure.code,
       decision: decision.kind,
     });
-    deps.metrics.failover(endpoint.id, decision.kind, failure.code);
+    if (!route.dynamic) deps.metrics.failover(endpoint.id, decision.kind, failure.code);
     if (decision.kind === 'return') {
       deps.breakers.released(endpoint.id);
     } else {
@@ -155,6 +164,7 @@ async function walkChain(
 /** Every attempt is a health event for its endpoint and a count in /metrics. */
 function observe(
   deps: ChatDeps,
+  route: Route,
   endpoint: Endpoint,
   outcome: AttemptOutcome,
   attemptMs: number,
@@ -162,6 +172,9 @@ function observe(
 ): void {
   if (outcome.kind === 'aborted') return;
   const result = outcome.kind === 'answered' ? 'ok' : healthOutcome(outcome.failure);
+  // A pattern mints a new endpoint name per client-chosen model: counting those would let
+  // clients grow our memory without bound, so only configured endpoints are tracked.
+  if (route.dynamic) return;
   deps.metrics.attempt(endpoint.id, result);
   const event: HealthEvent = { outcome: result, latencyMs: attemptMs };
   if (outcome.ttftMs !== undefined) {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FrontOptions, HeaderList, HttpReply, HttpRequest, RunningFront } from './types.js';
+import { safeHeaderValue } from './header-value.js';
 
 /** The same contract as the uWS front, served by node:http when the native module is absent. */
 class NodeReply implements HttpReply {
@@ -63,7 +64,7 @@ class NodeReply implements HttpReply {
 
   private writeHead(status: number, headers: HeaderList): void {
     this.res.statusCode = status;
-    for (const [name, value] of headers) this.res.setHeader(name, value);
+    for (const [name, value] of headers) this.res.setHeader(name, safeHeaderValue(value));
     if (this.front.draining) this.res.setHeader('connection', 'close');
   }
 
@@ -129,7 +130,7 @@ class NodeFront implements RunningFront {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.opts.maxBodyBytes) {
       res.shouldKeepAlive = false;
-      this.opts.reject(reply, 413, 'GW_ERR_REQ_BODY_TOO_LARGE');
+      this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
       req.resume();
       return;
     }
@@ -143,7 +144,7 @@ class NodeFront implements RunningFront {
       if (used > this.opts.maxBodyBytes) {
         refused = true;
         res.shouldKeepAlive = false;
-        this.opts.reject(reply, 413, 'GW_ERR_REQ_BODY_TOO_LARGE');
+        this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
         return;
       }
       chunks.push(chunk);

@@ -40,7 +40,7 @@ export interface FrontOptions {
   maxBodyBytes: number;
   handler: Handler;
   /** Answers a request the front itself refuses (body too large); same shape as handlers. */
-  reject: (reply: HttpReply, status: number, code: 'GW_ERR_REQ_BODY_TOO_LARGE') => void;
+  reject: (reply: HttpReply, code: 'GW_ERR_REQ_BODY_TOO_LARGE' | 'GW_ERR_REQ_BAD_HEADER') => void;
 }
 
 export interface RunningFront {

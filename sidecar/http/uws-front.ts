@@ -1,12 +1,14 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
+import { safeHeaderValue } from './header-value.js';
 import { statusLine } from './status-line.js';
 import type { FrontOptions, HeaderList, HttpReply, HttpRequest, RunningFront } from './types.js';
 
 type UwsModule = typeof Uws;
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+const DIGITS = /^\d{1,15}$/;
 
 /**
  * Loads the native binary directly rather than through the package's entry point: that
@@ -113,7 +115,7 @@ class UwsReply implements HttpReply {
 
   private writeHead(status: number, headers: HeaderList): void {
     this.res.writeStatus(statusLine(status));
-    for (const [name, value] of headers) this.res.writeHeader(name, value);
+    for (const [name, value] of headers) this.res.writeHeader(name, safeHeaderValue(value));
   }
 
   private settle(): void {
@@ -137,7 +139,18 @@ class UwsFront implements RunningFront {
 
   listen(): Promise<void> {
     const app = this.uws.App();
-    app.any('/*', (res, req) => this.accept(res, req));
+    app.any('/*', (res, req) => {
+      try {
+        this.accept(res, req);
+      } catch {
+        // Whatever a request got wrong must cost that request, never the process.
+        try {
+          res.cork(() => res.writeStatus('400 Bad Request').end('', true));
+        } catch {
+          // the response was already used or closed
+        }
+      }
+    });
     return new Promise((resolve, reject) => {
       app.listen(this.opts.host, this.opts.port, (socket) => {
         if (!socket) {
@@ -192,6 +205,12 @@ class UwsFront implements RunningFront {
     });
 
     const lengthHeader = headers.get('content-length');
+    // A client decides this number: anything but one plain whole number (a sign, a
+    // fraction, two headers joined by ", ") is refused before it sizes a buffer.
+    if (lengthHeader !== undefined && !DIGITS.test(lengthHeader)) {
+      this.opts.reject(reply, 'GW_ERR_REQ_BAD_HEADER');
+      return;
+    }
     const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
     const chunked = headers.has('transfer-encoding');
     if (declared === undefined && !chunked && BODYLESS_METHODS.has(method)) {
@@ -199,7 +218,7 @@ class UwsFront implements RunningFront {
       return;
     }
     if (declared !== undefined && declared > this.opts.maxBodyBytes) {
-      this.opts.reject(reply, 413, 'GW_ERR_REQ_BODY_TOO_LARGE');
+      this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
       return;
     }
     this.readBody(res, reply, declared, (body) => this.dispatch(request(body), reply));
@@ -222,7 +241,7 @@ class UwsFront implements RunningFront {
       const bytes = new Uint8Array(chunk);
       if (used + bytes.length > max) {
         refused = true;
-        this.opts.reject(reply, 413, 'GW_ERR_REQ_BODY_TOO_LARGE');
+        this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
         return;
       }
       if (used + bytes.length > buf.length) {

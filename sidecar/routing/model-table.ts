@@ -37,6 +37,8 @@ export interface Route {
   readonly failoverOnStatus?: ReadonlySet<number>;
   /** Walk the chain as configured (primary, then fallbacks) rather than healthiest first. */
   readonly ordered: boolean;
+  /** Made for a name matched by a pattern: its endpoint names are the client's choosing. */
+  readonly dynamic?: boolean;
 }
 
 interface Pattern {
@@ -97,7 +99,7 @@ export class ModelTable {
     for (const p of this.patterns) {
       if (!model.startsWith(p.prefix) || model.length === p.prefix.length) continue;
       const target = p.target.replace('*', model.slice(p.prefix.length));
-      return this.single(model, p.provider, target, p.price);
+      return { ...this.single(model, p.provider, target, p.price), dynamic: true };
     }
     return undefined;
   }

@@ -3,6 +3,7 @@
 // failover, metering. Fields with no OpenAI form are dropped where that is harmless and
 // refused where the answer would silently differ (server tools, file sources).
 
+import { assertJsonDepth } from '../json-depth.js';
 import { GatewayError } from '../../errors.js';
 import type { JsonObject } from '../../providers/adapter.js';
 import { invalid, isObject, missing, numberIn, text, unsupported } from './check.js';
@@ -21,6 +22,7 @@ const MAX_STOP_SEQUENCES = 4;
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function anthropicToOpenAI(raw: Buffer): TranslatedRequest {
+  assertJsonDepth(raw);
   let req: unknown;
   try {
     req = JSON.parse(raw.toString());

@@ -1,0 +1,153 @@
+// Findings of an adversarial review, each pinned: requests that once crashed the process,
+// injected response headers or grew its memory without bound.
+
+import { connect } from 'node:net';
+import { create } from '@bufbuild/protobuf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { safeHeaderValue } from '../../sidecar/http/header-value.js';
+import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
+
+function rawRequest(port: number, head: string, body = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(head + body));
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(), 2000);
+    socket.on('data', (d) => {
+      text += d.toString();
+      if (/\r\n\r\n[\s\S]*\}/.test(text)) socket.end();
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
+  let mock: MockOpenAI;
+  let sidecar: TestSidecar;
+  const chat = (model: string) =>
+    JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] });
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }), http);
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await mock.close();
+  });
+
+  it.each(['-1', 'abc', '5, 5', '1e3', '+5'])(
+    'answers Content-Length %j with a 400 and keeps serving',
+    async (length) => {
+      const port = Number(new URL(sidecar.url).port);
+      const head =
+        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${length}\r\n\r\n`;
+      const answer = await rawRequest(port, head);
+      // node:http answers 400; the uWS build's parser drops such a request's connection
+      // without an answer (as it does for a bare CR in a header). Either way, no crash.
+      if (http === 'node') expect(answer).toMatch(/^HTTP\/1\.1 400/);
+      else expect(answer === '' || answer.startsWith('HTTP/1.1 400')).toBe(true);
+      const next = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: chat('m'),
+      });
+      expect(next.status).toBe(200);
+    },
+  );
+
+  it('refuses a model name that would break a response header, before any upstream call', async () => {
+    const before = mock.requests.length;
+    const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: chat('demo/x\r\nSet-Cookie: session=evil'),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect((await res.json()).error).toMatchObject({
+      code: 'GW_ERR_REQ_INVALID_FIELD',
+      param: 'model',
+    });
+    expect(mock.requests.length).toBe(before);
+  });
+
+  it('serves a non-ASCII model name with an encoded endpoint header', async () => {
+    const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: chat('café☃'),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-modelgate-endpoint')).toBe(`up/${encodeURIComponent('café☃')}`);
+  });
+
+  it('refuses JSON nested thousands deep with a 400, not a stack overflow', async () => {
+    let schema = '{}';
+    for (let i = 0; i < 5000; i++) schema = `{"type":"object","properties":{"a":${schema}}}`;
+    const body = `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`;
+    const res = await fetch(`${sidecar.url}/v1/chat/completions`, { method: 'POST', body });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('GW_ERR_REQ_INVALID_FIELD');
+  });
+
+  it('does not grow /metrics with every model name a pattern accepts', async () => {
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: chat(`r${i}`),
+      });
+      await res.arrayBuffer();
+    }
+    const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
+    expect(metrics).not.toContain('up/r49');
+  });
+});
+
+describe('x-pass-* headers with a failover chain', () => {
+  it('are refused: a caller credential must not reach every provider of the chain', async () => {
+    const [a, b] = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
+    const sidecar = await startTestSidecar(
+      create(PolicySchema, {
+        providers: [
+          { id: 'a', protocol: Protocol.OPENAI, baseUrl: a.url },
+          { id: 'b', protocol: Protocol.OPENAI, baseUrl: b.url },
+        ],
+        classes: [
+          {
+            name: 'c',
+            chain: [
+              { provider: 'a', target: 'm' },
+              { provider: 'b', target: 'm' },
+            ],
+          },
+        ],
+        models: [{ name: 'c', class: 'c' }],
+      }),
+    );
+    try {
+      const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'x-pass-authorization': 'Bearer sk-USER-OWN-KEY' },
+        body: JSON.stringify({ model: 'c', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.code).toBe('GW_ERR_REQ_UNSUPPORTED_PARAM');
+      expect(a.requests.length + b.requests.length).toBe(0);
+    } finally {
+      await sidecar.stop();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('safeHeaderValue', () => {
+  it('keeps printable ASCII and percent-encodes everything else', () => {
+    expect(safeHeaderValue('up/gpt-4o')).toBe('up/gpt-4o');
+    expect(safeHeaderValue('a\r\nSet-Cookie: x')).toBe('a%0D%0ASet-Cookie: x');
+    expect(safeHeaderValue('caf\u00e9\u0000')).toBe('caf%C3%A9%00');
+  });
+});
