@@ -18,6 +18,7 @@ import { freePort, sleep, startPinned, waitForHttp } from './support/processes.j
 import { drive } from './fleet/load.js';
 import { startFleetProvider, type FleetProvider } from './fleet/provider.js';
 import { render, type ModeRun } from './fleet/report.js';
+import { HealthSampler } from './fleet/snapshots.js';
 import { fleetProfiles, phaseBoundaries, PROVIDERS } from './fleet/schedule.js';
 
 const { values } = parseArgs({
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '150' },
     concurrency: { type: 'string', default: '16' },
     'breaker-cooldown-ms': { type: 'string', default: '2000' },
+    // Unset: the sidecar's defaults (60 s window, 5% exploration).
+    'health-window-ms': { type: 'string' },
+    'explore-share': { type: 'string' },
   },
 });
 const SEED = Number(values.seed);
@@ -34,6 +38,8 @@ const REQUESTS = Number(values.requests);
 const RATE = Number(values.rate);
 const CONCURRENCY = Number(values.concurrency);
 const COOLDOWN_MS = Number(values['breaker-cooldown-ms']);
+const WINDOW_MS = values['health-window-ms'];
+const EXPLORE = values['explore-share'];
 for (const [name, v] of Object.entries({ SEED, REQUESTS, RATE, CONCURRENCY, COOLDOWN_MS })) {
   if (!Number.isFinite(v) || v < 0) throw new Error(`bad ${name.toLowerCase()}: ${v}`);
 }
@@ -43,11 +49,16 @@ if ((3 * REQUESTS) / RATE > 200) throw new Error('--requests / --rate: the run w
 
 const DIST = resolve(import.meta.dirname, '../sidecar/main.js');
 const PROFILES = fleetProfiles(RATE);
+const TIMELINE_BUCKETS = 20;
+const WARM_UP = 1500;
 
 function config(providers: readonly FleetProvider[], port: number): string {
   const lines = [
     `listen: { host: 127.0.0.1, port: ${port} }`,
-    `routing: { breaker_failures: 5, breaker_cooldown_ms: ${COOLDOWN_MS} }`,
+    `routing: { breaker_failures: 5, breaker_cooldown_ms: ${COOLDOWN_MS}` +
+      (WINDOW_MS === undefined ? '' : `, health_window_ms: ${Number(WINDOW_MS)}`) +
+      (EXPLORE === undefined ? '' : `, explore_share: ${Number(EXPLORE)}`) +
+      ' }',
     'providers:',
     ...providers.map((p) => `  - { id: ${p.id}, protocol: openai, base_url: "${p.url}" }`),
     'classes:',
@@ -58,6 +69,8 @@ function config(providers: readonly FleetProvider[], port: number): string {
     'models:',
     '  - { name: health, class: health }',
     ...providers.map((p) => `  - { name: ${p.id}, provider: ${p.id}, target: fleet-${p.id} }`),
+    // Separate endpoints for the warm-up, so that it leaves no health state on the others.
+    ...providers.map((p) => `  - { name: warm-${p.id}, provider: ${p.id}, target: warm-up }`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -103,15 +116,30 @@ async function main(): Promise<void> {
   const runs: ModeRun[] = [];
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
-    for (const [i, m] of MODES.entries()) {
-      if (i > 0) {
-        // Fresh mock state, and time for cooldowns and Retry-After holds of the last mode to
-        // lapse (health state of single endpoints does not steer their routing).
-        await Promise.all(fleet.map((p) => p.close()));
-        await sleep(Math.max(1500, COOLDOWN_MS + 500));
-        fleet = await startFleet(ports);
-      }
+    // Warm the sidecar's JIT and pools up on endpoints no mode uses.
+    await drive({
+      pool,
+      requests: WARM_UP,
+      rate: 1000,
+      concurrency: CONCURRENCY,
+      modelFor: (tick) => `warm-${PROVIDERS[tick % PROVIDERS.length]}`,
+      timeoutMs: 5_000,
+      warmUp: true,
+    });
+    for (const m of MODES) {
+      // Fresh mock state, and time for cooldowns and Retry-After holds of the last mode to
+      // lapse (health state of single endpoints does not steer their routing).
+      await Promise.all(fleet.map((p) => p.close()));
+      await sleep(Math.max(1500, COOLDOWN_MS + 500));
+      fleet = await startFleet(ports);
       process.stderr.write(`fleet: ${m.mode} ...\n`);
+      const sampler =
+        m.mode === 'health'
+          ? new HealthSampler(
+              `http://127.0.0.1:${port}/health/endpoints`,
+              Math.max(1, Math.round(REQUESTS / (TIMELINE_BUCKETS * 12))),
+            )
+          : undefined;
       const result = await drive({
         pool,
         requests: REQUESTS,
@@ -119,10 +147,13 @@ async function main(): Promise<void> {
         concurrency: CONCURRENCY,
         modelFor: m.modelFor,
         timeoutMs: 15_000,
+        onIssue: sampler ? (tick) => sampler.onIssue(tick) : undefined,
       });
+      await sampler?.settle();
       runs.push({
         mode: m.mode,
         ...result,
+        snapshots: sampler?.snapshots,
         providers: Object.fromEntries(fleet.map((p) => [p.id, { ...p.stats }])),
       });
     }
@@ -140,6 +171,7 @@ async function main(): Promise<void> {
     rate: RATE,
     concurrency: CONCURRENCY,
     config: yaml,
+    buckets: TIMELINE_BUCKETS,
   });
   process.stdout.write(report);
   const out = resolve(import.meta.dirname, '../../bench/results');

@@ -24,6 +24,10 @@ export interface LoadOptions {
   concurrency: number;
   modelFor: (tick: number) => string;
   timeoutMs: number;
+  /** Called as each request is issued, before it is sent. */
+  onIssue?: (tick: number) => void;
+  /** Untagged requests, which the mocks answer at once outside the schedule. */
+  warmUp?: boolean;
 }
 
 export interface LoadResult {
@@ -43,7 +47,12 @@ export async function drive(opts: LoadOptions): Promise<LoadResult> {
     const model = opts.modelFor(tick);
     const body = JSON.stringify({
       model,
-      messages: [{ role: 'user', content: `fleet tick ${tick}: say ok` }],
+      messages: [
+        {
+          role: 'user',
+          content: opts.warmUp ? 'warm-up: say ok' : `fleet tick ${tick}: say ok`,
+        },
+      ],
       max_tokens: 8,
     });
     const t0 = process.hrtime.bigint();
@@ -87,6 +96,7 @@ export async function drive(opts: LoadOptions): Promise<LoadResult> {
       while (inFlight >= opts.concurrency) await new Promise<void>((r) => (wake = r));
     }
     inFlight++;
+    opts.onIssue?.(tick);
     all.push(
       one(tick).finally(() => {
         inFlight--;

@@ -80,7 +80,14 @@ export async function startFleetProvider(opts: FleetProviderOptions): Promise<Fl
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString();
       const body = JSON.parse(text) as { model: string };
-      const tick = Math.min(requests - 1, Number(TICK.exec(text)?.[1] ?? 0));
+      const tagged = TICK.exec(text);
+      if (tagged === null) {
+        // Warm-up traffic: answered at once, outside the schedule and the counters.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(completion(body.model, profile.id));
+        return;
+      }
+      const tick = Math.min(requests - 1, Number(tagged[1]));
       const attempt = attempts.get(tick) ?? 0;
       attempts.set(tick, attempt + 1);
       const fate = fateOf(profile, opts.index, seed, tick, attempt, requests);
