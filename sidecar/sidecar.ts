@@ -87,7 +87,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const table = new HealthTable(healthKernel, {
     sliceMs: Math.max(1, Math.round(windowMs / 12)),
     // One sample's worth of "unknown": enough to keep a lone fast answer from looking
-    // perfect, little enough that a recovered endpoint wins its traffic back in a few probes.
+    // perfect, little enough that a few fast probes outweigh it. A recovered endpoint still
+    // waits for its slow samples to leave the window (bench/results/fleet-*.md).
+    // TODO(routing): weigh recent samples more, so recovery is seen in seconds.
     priorSamples: 1,
   });
   const health = new HealthRouter(table, {
