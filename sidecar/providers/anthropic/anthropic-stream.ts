@@ -1,5 +1,6 @@
-import { SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import type { ChunkShape, JsonObject, StreamDecoder, StreamItem, Usage } from '../adapter.js';
+import type { SseEvent } from '../../stream/sse-parser.js';
+import { SseStreamDecoder } from '../sse-decoder.js';
+import type { ChunkShape, JsonObject, StreamItem, Usage } from '../adapter.js';
 import { classifyAnthropicStreamError, type ClassifyContext } from './classify-error.js';
 import {
   finishReason,
@@ -25,9 +26,7 @@ interface Block {
   signature?: string;
 }
 
-export class AnthropicStreamDecoder implements StreamDecoder {
-  private readonly parser: SseParser;
-  private items: StreamItem[] = [];
+export class AnthropicStreamDecoder extends SseStreamDecoder {
   private readonly blocks = new Map<number, Block>();
   private nextToolIndex = 0;
   private id = '';
@@ -41,27 +40,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     private readonly created: number,
     maxEventBytes?: number,
   ) {
-    this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
+    super(maxEventBytes);
   }
 
-  push(bytes: Uint8Array): StreamItem[] {
-    this.parser.push(bytes);
-    return this.take();
-  }
-
-  end(): { items: StreamItem[]; cut: boolean } {
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
-    return { items: this.take(), cut };
-  }
-
-  private take(): StreamItem[] {
-    const items = this.items;
-    this.items = [];
-    return items;
-  }
-
-  private onEvent(ev: SseEvent): void {
+  protected onEvent(ev: SseEvent): void {
     if (this.failed) return;
     let data: JsonObject;
     try {

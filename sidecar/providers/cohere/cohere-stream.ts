@@ -4,8 +4,9 @@
 // (text or thinking), tool-plan-delta, tool-call-start/delta/end (one triple per call, in
 // order), citation-start/end, and message-end with the finish reason and usage.
 
-import { SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import type { StreamDecoder, StreamItem, UpstreamFailure } from '../adapter.js';
+import type { SseEvent } from '../../stream/sse-parser.js';
+import { SseStreamDecoder } from '../sse-decoder.js';
+import type { StreamItem, UpstreamFailure } from '../adapter.js';
 import { isContextLengthMessage, scrubMessage } from '../failures.js';
 import { failedGeneration, type CohereErrorContext } from './classify-error.js';
 import { FINISH_REASONS, type CompletionMeta } from './cohere-to-openai.js';
@@ -19,9 +20,7 @@ interface ToolCallState {
   sawArguments: boolean;
 }
 
-export class CohereStreamDecoder implements StreamDecoder {
-  private readonly parser: SseParser;
-  private items: StreamItem[] = [];
+export class CohereStreamDecoder extends SseStreamDecoder {
   private id = '';
   private roleSent = false;
   private ended = false;
@@ -32,27 +31,10 @@ export class CohereStreamDecoder implements StreamDecoder {
     private readonly ctx: CohereErrorContext,
     maxEventBytes?: number,
   ) {
-    this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
+    super(maxEventBytes);
   }
 
-  push(bytes: Uint8Array): StreamItem[] {
-    this.parser.push(bytes);
-    return this.take();
-  }
-
-  end(): { items: StreamItem[]; cut: boolean } {
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
-    return { items: this.take(), cut };
-  }
-
-  private take(): StreamItem[] {
-    const items = this.items;
-    this.items = [];
-    return items;
-  }
-
-  private onEvent(ev: SseEvent): void {
+  protected onEvent(ev: SseEvent): void {
     // Some servers close with `[DONE]`; message-end already said everything it could.
     if (this.ended || ev.data === '[DONE]') return;
 
