@@ -66,7 +66,7 @@ export class ModelTable {
     /** Told of every chain proposed from the catalog, so the operator can see and pin it. */
     private readonly onPropose?: (model: string, chain: readonly string[]) => void,
   ) {
-    if (policy.routing?.autoChain) {
+    if (policy.routing?.autoChain ?? true) {
       this.reachable = new Map(policy.providers.map((p) => [p.catalog || p.id, p.id]));
     }
     const classes = new Map(policy.classes.map((c) => [c.name, this.classRoute(c)]));

@@ -4,7 +4,7 @@ import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.j
 import { openaiErrors, startMockOpenAI } from '../support/mock-openai.js';
 import { startTestSidecar } from '../support/sidecar.js';
 
-describe('a model configured without a chain, with routing.auto_chain', () => {
+describe('a model configured without a chain (routing.auto_chain, on unless set false)', () => {
   it('gets a chain proposed from the catalog, logged at startup, and fails over along it', async () => {
     const [openai, mistral] = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
     const policy = create(PolicySchema, {
@@ -13,7 +13,6 @@ describe('a model configured without a chain, with routing.auto_chain', () => {
         { id: 'mistral', protocol: Protocol.OPENAI, baseUrl: mistral.url },
       ],
       models: [{ name: 'gpt-4o-mini', provider: 'openai', target: 'gpt-4o-mini' }],
-      routing: { autoChain: true },
     });
     const sidecar = await startTestSidecar(policy);
     try {
@@ -49,6 +48,7 @@ describe('a model configured without a chain, with routing.auto_chain', () => {
         { id: 'mistral', protocol: Protocol.OPENAI, baseUrl: mistral.url },
       ],
       models: [{ name: 'gpt-4o-mini', provider: 'openai', target: 'gpt-4o-mini' }],
+      routing: { autoChain: false },
     });
     const sidecar = await startTestSidecar(policy);
     try {
