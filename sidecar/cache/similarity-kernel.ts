@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { compileKernel, instantiateKernel, kernelPath } from '../wasm-kernel.js';
 
 /** The exports of wasm/build/similarity.wasm; pointers are byte offsets into `memory`. */
 export interface SimilarityExports {
@@ -43,24 +40,12 @@ const VALUE_BYTES = 4;
 export async function loadSimilarityKernel(
   wasmPath = defaultSimilarityWasmPath(),
 ): Promise<SimilarityKernel> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(wasmPath);
-  } catch (cause) {
-    throw new Error(`cannot read ${wasmPath}; run \`npm run build:wasm\` first`, { cause });
-  }
-  // The copy (a few KiB, once) gives the plain ArrayBuffer that WebAssembly.compile is typed
-  // to take; a Buffer may sit on a pooled or shared one.
-  return new SimilarityKernel(await WebAssembly.compile(new Uint8Array(bytes)));
+  return new SimilarityKernel(await compileKernel(wasmPath));
 }
 
 /** wasm/build/similarity.wasm under the package root, from source (vitest) or from dist/. */
 export function defaultSimilarityWasmPath(): string {
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'wasm', 'build', 'similarity.wasm');
-    if (dirname(dir) === dir) throw new Error(`no package.json in ${start} or above`);
-  }
+  return kernelPath('similarity');
 }
 
 /**
@@ -77,16 +62,7 @@ export class SimilarityKernel {
 
   /** A fresh instance with its own memory, for callers that drive the exports directly. */
   instantiate(): SimilarityExports {
-    let memory: WebAssembly.Memory | undefined;
-    const abort = (messagePtr: number): never => {
-      const message = memory ? readKernelString(memory, messagePtr) : 'aborted';
-      throw new RangeError(`similarity kernel: ${message}`);
-    };
-
-    const instance = new WebAssembly.Instance(this.#module, { env: { abort } });
-    const wasm = instance.exports as unknown as SimilarityExports;
-    memory = wasm.memory;
-    return wasm;
+    return instantiateKernel<SimilarityExports>(this.#module, 'similarity kernel');
   }
 
   /** Cosine similarity of two vectors of equal length; 0 when either is all zeros. */
@@ -228,11 +204,4 @@ class KernelInstance {
 // Vectors in scratch start on 16-byte boundaries so that SIMD loads do not straddle lines.
 function alignedBytes(dim: number): number {
   return (dim * VALUE_BYTES + 15) & ~15;
-}
-
-// AssemblyScript strings are UTF-16LE with their byte length in the 4 bytes before them.
-function readKernelString(memory: WebAssembly.Memory, ptr: number): string {
-  if (ptr === 0) return 'aborted';
-  const byteLength = new DataView(memory.buffer).getUint32(ptr - 4, true);
-  return Buffer.from(memory.buffer, ptr, byteLength).toString('utf16le');
 }

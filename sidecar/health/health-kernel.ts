@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { compileKernel, instantiateKernel, kernelPath } from '../wasm-kernel.js';
 import {
   BUCKET_COUNT,
   OUTCOME_CODES,
@@ -130,23 +127,12 @@ const EVENT_AMOUNTS = ['latencyMs', 'ttftMs', 'outputTokens', 'streamMs'] as con
 
 /** Loads and compiles the health kernel. Call once at startup and pass the result on. */
 export async function loadHealthKernel(wasmPath = defaultHealthWasmPath()): Promise<HealthKernel> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(wasmPath);
-  } catch (cause) {
-    throw new Error(`cannot read ${wasmPath}; run \`npm run build:wasm\` first`, { cause });
-  }
-  // The copy gives the plain ArrayBuffer that WebAssembly.compile is typed to take.
-  return new HealthKernel(await WebAssembly.compile(new Uint8Array(bytes)));
+  return new HealthKernel(await compileKernel(wasmPath));
 }
 
 /** wasm/build/health.wasm under the package root, from source (vitest) or from dist/. */
 export function defaultHealthWasmPath(): string {
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'wasm', 'build', 'health.wasm');
-    if (dirname(dir) === dir) throw new Error(`no package.json in ${start} or above`);
-  }
+  return kernelPath('health');
 }
 
 /** The compiled kernel. Each engine is an instance of its own, because memory holds one arena. */
@@ -159,15 +145,7 @@ export class HealthKernel implements HealthEngineSource {
 
   /** A fresh instance with its own memory, for callers that drive the exports directly. */
   instantiate(): HealthExports {
-    let memory: WebAssembly.Memory | undefined;
-    const abort = (messagePtr: number): never => {
-      const message = memory ? readKernelString(memory, messagePtr) : 'aborted';
-      throw new RangeError(`health kernel: ${message}`);
-    };
-
-    const instance = new WebAssembly.Instance(this.#module, { env: { abort } });
-    const wasm = instance.exports as unknown as HealthExports;
-    memory = wasm.memory;
+    const wasm = instantiateKernel<HealthExports>(this.#module, 'health kernel');
     if (wasm.bucketCount() !== BUCKET_COUNT || wasm.sliceCount() !== SLICE_COUNT) {
       throw new Error('wasm/build/health.wasm does not match health-engine.ts; rebuild it');
     }
@@ -469,11 +447,4 @@ function fractionOf(remaining: number | undefined, limit: number | undefined): n
     return NaN;
   }
   return Math.min(1, remaining / limit);
-}
-
-// AssemblyScript strings are UTF-16LE with their byte length in the 4 bytes before them.
-function readKernelString(memory: WebAssembly.Memory, ptr: number): string {
-  if (ptr === 0) return 'aborted';
-  const byteLength = new DataView(memory.buffer).getUint32(ptr - 4, true);
-  return Buffer.from(memory.buffer, ptr, byteLength).toString('utf16le');
 }
