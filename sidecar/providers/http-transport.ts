@@ -1,5 +1,7 @@
 import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Transport, TransportOptions, UpstreamRequest, UpstreamResponse } from './adapter.js';
+import type { UpstreamHeaders } from './adapter.js';
 
 export interface HttpTransportOptions {
   connectTimeoutMs: number;
@@ -7,28 +9,34 @@ export interface HttpTransportOptions {
   connections?: number;
 }
 
-/** One keep-alive undici pool per upstream origin. */
+/**
+ * One keep-alive undici pool per upstream origin, driven through `dispatch` with a handler
+ * of our own. undici's `request()` wraps every answer in a Readable stream and its async
+ * iterator; at thousands of requests a second that wrapping cost more CPU than the rest of
+ * the upstream call (bench/results/latency-*.md). Here undici's parser callbacks feed a
+ * small queue that the sidecar reads directly.
+ */
 export class HttpTransport implements Transport {
   private readonly pools = new Map<string, Pool>();
 
   constructor(private readonly opts: HttpTransportOptions) {}
 
-  async request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse> {
-    const res = await this.pool(req.origin, opts.connectTimeoutMs).request({
-      method: req.method ?? 'POST',
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-      signal: opts.signal,
-      headersTimeout: opts.firstByteTimeoutMs,
-      bodyTimeout: opts.idleTimeoutMs,
+  request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse> {
+    const pool = this.pool(req.origin, opts.connectTimeoutMs);
+    return new Promise((resolve, reject) => {
+      const exchange = new Exchange(opts.signal, resolve, reject);
+      pool.dispatch(
+        {
+          method: req.method ?? 'POST',
+          path: req.path,
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: opts.firstByteTimeoutMs,
+          bodyTimeout: opts.idleTimeoutMs,
+        },
+        exchange,
+      );
     });
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: res.body,
-      discard: () => void res.body.destroy(),
-    };
   }
 
   async close(): Promise<void> {
@@ -50,4 +58,142 @@ export class HttpTransport implements Transport {
     }
     return pool;
   }
+}
+
+/** Past this many unread bytes undici stops reading the socket until we catch up. */
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/**
+ * One upstream request as undici's handler callbacks see it, and its answer's body as an
+ * async iterable: chunks queue up as the parser delivers them, and each `next()` takes one.
+ */
+class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> {
+  private abortFn: ((reason: unknown) => void) | undefined;
+  private abortReason: unknown;
+  private answered = false;
+  private finished = false;
+  private failure: unknown;
+  private readonly queue: Uint8Array[] = [];
+  private queued = 0;
+  private resumeFn: (() => void) | undefined;
+  private paused = false;
+  private waiting: ((result: IteratorResult<Uint8Array>) => void) | undefined;
+  private waitingFail: ((err: unknown) => void) | undefined;
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly resolve: (res: UpstreamResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    if (signal.aborted) this.abortReason = signal.reason;
+    else signal.addEventListener('abort', this.onSignal, { once: true });
+  }
+
+  private readonly onSignal = (): void => this.abort(this.signal.reason);
+
+  private abort(reason: unknown): void {
+    if (this.finished) return;
+    // Until undici hands us its abort (the request may wait for a socket), remember why.
+    if (this.abortFn === undefined) this.abortReason = reason;
+    else this.abortFn(reason);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort as (reason: unknown) => void;
+    if (this.abortReason !== undefined) abort(this.abortReason as Error);
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    this.resumeFn = resume;
+    this.answered = true;
+    this.resolve({
+      status,
+      headers: readHeaders(raw),
+      body: { [Symbol.asyncIterator]: () => this },
+      discard: () => this.abort(new DiscardedError()),
+    });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.waiting !== undefined) {
+      const deliver = this.waiting;
+      this.waiting = this.waitingFail = undefined;
+      deliver({ value: chunk, done: false });
+      return true;
+    }
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    this.paused = this.queued >= HIGH_WATER_BYTES;
+    return !this.paused;
+  }
+
+  onComplete(): void {
+    this.settle();
+    const deliver = this.waiting;
+    this.waiting = this.waitingFail = undefined;
+    deliver?.({ value: undefined, done: true });
+  }
+
+  onError(err: Error): void {
+    this.settle();
+    if (!this.answered) return this.reject(err);
+    this.failure = err;
+    const fail = this.waitingFail;
+    this.waiting = this.waitingFail = undefined;
+    fail?.(err);
+  }
+
+  private settle(): void {
+    this.finished = true;
+    this.signal.removeEventListener('abort', this.onSignal);
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const chunk = this.queue.shift();
+    if (chunk !== undefined) {
+      this.queued -= chunk.length;
+      if (this.paused && this.queued < HIGH_WATER_BYTES / 2) {
+        this.paused = false;
+        this.resumeFn?.();
+      }
+      return Promise.resolve({ value: chunk, done: false });
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.waitingFail = reject;
+    });
+  }
+
+  /** A reader that stops early (break) gives up the rest of the body. */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.abort(new DiscardedError());
+    this.queue.length = 0;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}
+
+/** The reason a body is dropped on purpose; its connection is closed, not reused. */
+class DiscardedError extends Error {
+  constructor() {
+    super('upstream body discarded');
+    this.name = 'DiscardedError';
+  }
+}
+
+/** undici's raw name/value pairs as a record: names lower-cased, repeats gathered. */
+function readHeaders(raw: Buffer[]): UpstreamHeaders {
+  // No prototype: a header named "constructor" or "__proto__" is just a header.
+  const headers = Object.create(null) as UpstreamHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    const prior = headers[name];
+    if (prior === undefined) headers[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else headers[name] = [prior, value];
+  }
+  return headers;
 }

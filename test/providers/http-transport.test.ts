@@ -1,0 +1,175 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpTransport } from '../../sidecar/providers/http-transport.js';
+import type { UpstreamResponse } from '../../sidecar/providers/adapter.js';
+
+// The undici transport against a real HTTP server on 127.0.0.1 port 0: what the sidecar
+// reads of an answer (status, headers, every body byte in order) and how it lets go of one
+// (abort before and after the headers, a reader that stops early, a first-byte timeout).
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+let server: Server | undefined;
+let transport: HttpTransport | undefined;
+const closed: string[] = [];
+
+afterEach(async () => {
+  await transport?.close();
+  transport = undefined;
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+  closed.length = 0;
+});
+
+async function serve(route: Route): Promise<string> {
+  server = createServer((req, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) closed.push(req.url ?? '');
+    });
+    route(req, res);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+function send(
+  origin: string,
+  path: string,
+  signal = new AbortController().signal,
+  firstByteMs = 5_000,
+) {
+  transport ??= new HttpTransport({ connectTimeoutMs: 2_000, connections: 4 });
+  return transport.request(
+    { origin, path, headers: { 'content-type': 'application/json' }, body: '{"x":1}' },
+    { signal, firstByteTimeoutMs: firstByteMs, idleTimeoutMs: 5_000 },
+  );
+}
+
+async function readAll(res: UpstreamResponse): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of res.body) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+describe('HttpTransport', () => {
+  it('delivers status, headers and the whole body, and sends the request body', async () => {
+    const origin = await serve((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        res.writeHead(201, [
+          ['Content-Type', 'application/json'],
+          ['X-Request-Id', 'up-1'],
+          ['Set-Cookie', 'a=1'],
+          ['Set-Cookie', 'b=2'],
+          ['Constructor', 'plain'],
+        ]);
+        res.end(JSON.stringify({ echoed: body, path: req.url }));
+      });
+    });
+    const res = await send(origin, '/v1/echo');
+    expect(res.status).toBe(201);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['x-request-id']).toBe('up-1');
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    // A header that shares a name with an Object.prototype member stays a plain string.
+    expect(res.headers['constructor']).toBe('plain');
+    expect(JSON.parse((await readAll(res)).toString())).toEqual({
+      echoed: '{"x":1}',
+      path: '/v1/echo',
+    });
+  });
+
+  it('keeps every byte in order when the reader is slower than the server', async () => {
+    // 2 MiB in 64 KiB writes: far past the queue's high-water mark, so undici must pause
+    // and be resumed as the reader catches up.
+    const piece = (i: number) => Buffer.alloc(64 * 1024, i % 251);
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 32; i++) res.write(piece(i));
+      res.end();
+    });
+    const res = await send(origin, '/big');
+    const parts: Uint8Array[] = [];
+    for await (const chunk of res.body) {
+      parts.push(chunk);
+      if (parts.length % 4 === 0) await sleep(5);
+    }
+    const whole = Buffer.concat(parts);
+    expect(whole.length).toBe(32 * 64 * 1024);
+    for (let i = 0; i < 32; i++) expect(whole[i * 64 * 1024 + 100]).toBe(i % 251);
+  });
+
+  it('rejects with the abort reason when aborted before the headers', async () => {
+    const origin = await serve(() => {
+      // never answers
+    });
+    const ctl = new AbortController();
+    const pending = send(origin, '/slow', ctl.signal);
+    await sleep(50);
+    ctl.abort('client');
+    await expect(pending).rejects.toBe('client');
+  });
+
+  it('rejects at once when the signal was aborted before the call', async () => {
+    const origin = await serve((_req, res) => res.end('{}'));
+    const ctl = new AbortController();
+    ctl.abort('total');
+    await expect(send(origin, '/x', ctl.signal)).rejects.toBe('total');
+  });
+
+  it('fails the body read when aborted mid-body, and closes that connection', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      // the rest never comes
+    });
+    const ctl = new AbortController();
+    const res = await send(origin, '/stream', ctl.signal);
+    const iterator = res.body[Symbol.asyncIterator]();
+    expect(Buffer.from((await iterator.next()).value as Uint8Array).toString()).toBe('data: 1\n\n');
+    const next = iterator.next();
+    ctl.abort('first_token');
+    await expect(next).rejects.toBe('first_token');
+    await expect.poll(() => closed).toEqual(['/stream']);
+  });
+
+  it('closes the connection when a reader stops early', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+    });
+    const res = await send(origin, '/early');
+    for await (const chunk of res.body) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await expect.poll(() => closed).toEqual(['/early']);
+  });
+
+  it('names a first-byte timeout with undici’s code', async () => {
+    const origin = await serve(() => {
+      // never answers
+    });
+    await expect(send(origin, '/late', undefined, 100)).rejects.toMatchObject({
+      code: 'UND_ERR_HEADERS_TIMEOUT',
+    });
+  });
+
+  it('reuses the connection for the next request once a body was read to its end', async () => {
+    const ports = new Set<number>();
+    const origin = await serve((req, res) => {
+      ports.add(req.socket.remotePort ?? 0);
+      res.end('{"ok":true}');
+    });
+    for (let i = 0; i < 3; i++) {
+      expect((await readAll(await send(origin, '/k'))).toString()).toBe('{"ok":true}');
+      // undici returns the socket to the pool just after the last byte is delivered
+      await sleep(10);
+    }
+    expect(ports.size).toBe(1);
+  });
+});
