@@ -4,6 +4,7 @@
 
 import { GatewayError } from '../errors.js';
 import type { ChatCall, UpstreamFailure, UpstreamResponse } from '../providers/adapter.js';
+import { Cancel } from '../providers/cancel.js';
 import { transportFailure } from '../providers/failures.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
@@ -32,8 +33,8 @@ export interface AttemptInput {
   reply: HttpReply;
   ctx: RequestContext;
   timeouts: RouteTimeouts;
-  /** The request's own signal: client gone, or the total deadline passed. */
-  deadline: AbortSignal;
+  /** The request's own flag: client gone, or the total deadline passed. */
+  deadline: Cancel;
   /** Response headers naming this endpoint and attempt number. */
   served: HeaderList;
   maxResponseBytes: number;
@@ -43,27 +44,25 @@ const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const { endpoint, reply, timeouts } = input;
-  // A stream needs its own controller for the first-token clock; it follows the request's
-  // (cheaper than AbortSignal.any). A plain answer can use the request's signal as it is.
-  const local = input.chat.stream ? new AbortController() : undefined;
-  const follow = (): void => local?.abort(input.deadline.reason);
-  if (local !== undefined) {
-    if (input.deadline.aborted) follow();
-    else input.deadline.addEventListener('abort', follow, { once: true });
-  }
-  const signal = local?.signal ?? input.deadline;
+  // A stream needs its own flag for the first-token clock; it follows the request's. A
+  // plain answer can use the request's flag as it is.
+  const local = input.chat.stream ? new Cancel() : undefined;
+  const unfollow = local && input.deadline.onAbort(() => local.abort(input.deadline.reason));
+  const cancel = local ?? input.deadline;
   // First token is the commit point of a stream; a non-stream answer has no earlier one.
   const firstToken =
     local !== undefined
       ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
       : undefined;
-  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, signal);
+  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, cancel);
   const started = performance.now();
 
   try {
     let request;
     try {
-      request = await endpoint.provider.adapter.buildChat(input.call);
+      const built = endpoint.provider.adapter.buildChat(input.call);
+      // Most adapters build synchronously: no await, no extra turn of the microtask queue.
+      request = built instanceof Promise ? await built : built;
     } catch (err) {
       // A request the client got wrong is the client's to hear about at once; a credential
       // that could not be minted (Vertex) is this endpoint's fault, and the next may answer.
@@ -79,7 +78,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     let res: UpstreamResponse;
     try {
       res = await endpoint.provider.transport.request(request, {
-        signal,
+        cancel,
         connectTimeoutMs: timeouts.connectMs,
         firstByteTimeoutMs: timeouts.firstByteMs,
         idleTimeoutMs: timeouts.idleMs,
@@ -106,7 +105,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     return { ...outcome, headers, ttftMs };
   } finally {
     clearTimeout(firstToken);
-    if (local !== undefined) input.deadline.removeEventListener('abort', follow);
+    unfollow?.();
   }
 }
 
@@ -205,7 +204,7 @@ function streamFailure(
 }
 
 /** Our own clocks (first token, total deadline) abort with a reason; name it. */
-function timeoutFailure(input: AttemptInput, local: AbortSignal): UpstreamFailure | undefined {
+function timeoutFailure(input: AttemptInput, local: Cancel): UpstreamFailure | undefined {
   const which = local.aborted ? String(local.reason) : undefined;
   if (which !== 'first_token' && which !== 'total') return undefined;
   return {

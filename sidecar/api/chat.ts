@@ -4,6 +4,7 @@
 
 import { GatewayError } from '../errors.js';
 import type { ChatCall, UpstreamFailure } from '../providers/adapter.js';
+import { Cancel } from '../providers/cancel.js';
 import { sendError } from '../http/respond.js';
 import type { HttpReply, HttpRequest } from '../http/types.js';
 import type { HealthEvent, HealthOutcome } from '../health/health-kernel.js';
@@ -56,12 +57,12 @@ export async function handleChat(
     );
   }
 
-  // One controller for the request: the client leaving or the total deadline aborts it.
-  const request = new AbortController();
+  // One flag for the request: the client leaving or the total deadline aborts it.
+  const request = new Cancel();
   reply.onAbort(() => request.abort('client'));
   const total = setTimeout(() => request.abort('total'), route.timeouts.totalMs);
   try {
-    await walkChain(req, reply, ctx, deps, { chat, route, passHeaders, deadline: request.signal });
+    await walkChain(req, reply, ctx, deps, { chat, route, passHeaders, deadline: request });
   } finally {
     clearTimeout(total);
   }
@@ -71,7 +72,7 @@ interface Walk {
   chat: ChatRequest;
   route: Route;
   passHeaders: [string, string][];
-  deadline: AbortSignal;
+  deadline: Cancel;
 }
 
 async function walkChain(

@@ -43,7 +43,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     // Field names are ours (plain identifiers), so only values need escaping.
     let line = `{"level":"${level}","time":"${lastIso}","msg":${JSON.stringify(msg)}`;
     if (data !== undefined) {
-      for (const [key, value] of Object.entries(data)) {
+      for (const key in data) {
+        const value = (data as Record<string, unknown>)[key];
         if (value === undefined) continue;
         line += `,"${key}":${typeof value === 'number' && Number.isFinite(value) ? value : JSON.stringify(value)}`;
       }

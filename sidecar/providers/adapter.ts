@@ -3,6 +3,7 @@
 
 import type { Provider } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import type { ErrorCode } from '../errors.js';
+import type { Cancel } from './cancel.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -113,7 +114,8 @@ export interface UpstreamResponse {
 }
 
 export interface TransportOptions {
-  readonly signal: AbortSignal;
+  /** Aborted when the client leaves or one of our clocks runs out; the reason says which. */
+  readonly cancel: Cancel;
   readonly connectTimeoutMs?: number;
   readonly firstByteTimeoutMs: number;
   readonly idleTimeoutMs: number;

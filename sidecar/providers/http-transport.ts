@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Transport, TransportOptions, UpstreamRequest, UpstreamResponse } from './adapter.js';
 import type { UpstreamHeaders } from './adapter.js';
+import type { Cancel } from './cancel.js';
 
 export interface HttpTransportOptions {
   connectTimeoutMs: number;
@@ -24,7 +25,7 @@ export class HttpTransport implements Transport {
   request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse> {
     const pool = this.pool(req.origin, opts.connectTimeoutMs);
     return new Promise((resolve, reject) => {
-      const exchange = new Exchange(opts.signal, resolve, reject);
+      const exchange = new Exchange(opts.cancel, resolve, reject);
       pool.dispatch(
         {
           method: req.method ?? 'POST',
@@ -80,16 +81,15 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
   private waiting: ((result: IteratorResult<Uint8Array>) => void) | undefined;
   private waitingFail: ((err: unknown) => void) | undefined;
 
+  private readonly unlisten: () => void;
+
   constructor(
-    private readonly signal: AbortSignal,
+    cancel: Cancel,
     private readonly resolve: (res: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
   ) {
-    if (signal.aborted) this.abortReason = signal.reason;
-    else signal.addEventListener('abort', this.onSignal, { once: true });
+    this.unlisten = cancel.onAbort(() => this.abort(cancel.reason));
   }
-
-  private readonly onSignal = (): void => this.abort(this.signal.reason);
 
   private abort(reason: unknown): void {
     if (this.finished) return;
@@ -146,7 +146,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
 
   private settle(): void {
     this.finished = true;
-    this.signal.removeEventListener('abort', this.onSignal);
+    this.unlisten();
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpTransport } from '../../sidecar/providers/http-transport.js';
 import type { UpstreamResponse } from '../../sidecar/providers/adapter.js';
+import { Cancel } from '../../sidecar/providers/cancel.js';
 
 // The undici transport against a real HTTP server on 127.0.0.1 port 0: what the sidecar
 // reads of an answer (status, headers, every body byte in order) and how it lets go of one
@@ -35,16 +36,11 @@ async function serve(route: Route): Promise<string> {
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
 
-function send(
-  origin: string,
-  path: string,
-  signal = new AbortController().signal,
-  firstByteMs = 5_000,
-) {
+function send(origin: string, path: string, cancel = new Cancel(), firstByteMs = 5_000) {
   transport ??= new HttpTransport({ connectTimeoutMs: 2_000, connections: 4 });
   return transport.request(
     { origin, path, headers: { 'content-type': 'application/json' }, body: '{"x":1}' },
-    { signal, firstByteTimeoutMs: firstByteMs, idleTimeoutMs: 5_000 },
+    { cancel, firstByteTimeoutMs: firstByteMs, idleTimeoutMs: 5_000 },
   );
 }
 
@@ -107,8 +103,8 @@ describe('HttpTransport', () => {
     const origin = await serve(() => {
       // never answers
     });
-    const ctl = new AbortController();
-    const pending = send(origin, '/slow', ctl.signal);
+    const ctl = new Cancel();
+    const pending = send(origin, '/slow', ctl);
     await sleep(50);
     ctl.abort('client');
     await expect(pending).rejects.toBe('client');
@@ -116,9 +112,9 @@ describe('HttpTransport', () => {
 
   it('rejects at once when the signal was aborted before the call', async () => {
     const origin = await serve((_req, res) => res.end('{}'));
-    const ctl = new AbortController();
+    const ctl = new Cancel();
     ctl.abort('total');
-    await expect(send(origin, '/x', ctl.signal)).rejects.toBe('total');
+    await expect(send(origin, '/x', ctl)).rejects.toBe('total');
   });
 
   it('fails the body read when aborted mid-body, and closes that connection', async () => {
@@ -127,8 +123,8 @@ describe('HttpTransport', () => {
       res.write('data: 1\n\n');
       // the rest never comes
     });
-    const ctl = new AbortController();
-    const res = await send(origin, '/stream', ctl.signal);
+    const ctl = new Cancel();
+    const res = await send(origin, '/stream', ctl);
     const iterator = res.body[Symbol.asyncIterator]();
     expect(Buffer.from((await iterator.next()).value as Uint8Array).toString()).toBe('data: 1\n\n');
     const next = iterator.next();
