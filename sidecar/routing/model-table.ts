@@ -49,6 +49,7 @@ interface Pattern {
 }
 
 const MAX_ATTEMPTS = 5;
+const MAX_MATCHED = 4096;
 
 /** Public model names to routes: exact names first, then the longest matching prefix. */
 export class ModelTable {
@@ -58,6 +59,8 @@ export class ModelTable {
   /** Catalog id -> configured provider id, for proposing chains (auto_chain only). */
   private readonly reachable: Map<string, string> | undefined;
   private readonly proposals = new Map<string, Route>();
+  /** Routes made for names that matched a pattern, reused: building one per request showed. */
+  private readonly matched = new Map<string, Route>();
 
   constructor(
     policy: Policy,
@@ -96,10 +99,16 @@ export class ModelTable {
   resolve(model: string): Route | undefined {
     const hit = this.exact.get(model);
     if (hit !== undefined) return hit;
+    const seen = this.matched.get(model);
+    if (seen !== undefined) return seen;
     for (const p of this.patterns) {
       if (!model.startsWith(p.prefix) || model.length === p.prefix.length) continue;
       const target = p.target.replace('*', model.slice(p.prefix.length));
-      return { ...this.single(model, p.provider, target, p.price), dynamic: true };
+      const route = { ...this.single(model, p.provider, target, p.price), dynamic: true };
+      // Clients choose these names: the cache is bounded, and simply starts over when full.
+      if (this.matched.size >= MAX_MATCHED) this.matched.clear();
+      this.matched.set(model, route);
+      return route;
     }
     return undefined;
   }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../sidecar/config/load.js';
+import { buildProviders } from '../../sidecar/providers/registry.js';
+import { ModelTable } from '../../sidecar/routing/model-table.js';
+
+const TIMEOUTS = { connectMs: 1, firstByteMs: 1, firstTokenMs: 1, idleMs: 1, totalMs: 1 };
+
+function table(yaml: string): ModelTable {
+  const policy = parseConfig(yaml, 'yaml', 'test.yaml', { env: {} });
+  const providers = buildProviders(policy, {
+    env: {},
+    connectTimeoutMs: 1,
+    maxStreamEventBytes: 1024,
+  });
+  return new ModelTable(policy, providers, TIMEOUTS);
+}
+
+const PATTERNS = `
+providers:
+  - { id: local, protocol: openai, base_url: "http://127.0.0.1:9/v1" }
+models:
+  - { name: "local/*", provider: local, target: "*" }
+  - { name: "local/fixed", provider: local, target: "pinned" }
+`;
+
+describe('ModelTable', () => {
+  it('routes a pattern match to the named target, and reuses the route it made', () => {
+    const models = table(PATTERNS);
+    const first = models.resolve('local/llama-3');
+    expect(first?.chain.map((e) => e.id)).toEqual(['local/llama-3']);
+    expect(first?.dynamic).toBe(true);
+    expect(models.resolve('local/llama-3')).toBe(first);
+    expect(models.resolve('local/fixed')?.chain.map((e) => e.target)).toEqual(['pinned']);
+    expect(models.resolve('local/')).toBeUndefined();
+    expect(models.resolve('other/llama-3')).toBeUndefined();
+  });
+
+  it('keeps answering correctly past the bound of its cache of matched names', () => {
+    const models = table(PATTERNS);
+    for (let i = 0; i < 10_000; i++) {
+      expect(models.resolve(`local/m${i}`)?.chain[0].target).toBe(`m${i}`);
+    }
+    expect(models.resolve('local/m3')?.chain[0].target).toBe('m3');
+  });
+});
