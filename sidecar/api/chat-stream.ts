@@ -60,6 +60,10 @@ export class StreamRelay {
     if (this.state === State.Ended) return;
     if (item.kind === 'done') return this.complete();
     if (item.kind === 'error') return this.fail(item.failure);
+    if (item.kind === 'frames') {
+      if (this.state === State.Holding) this.commit();
+      return this.queue(item.text);
+    }
 
     if (item.usage !== undefined) this.opts.ctx.usage = item.usage;
     if (item.finished !== undefined) for (const index of item.finished) this.finished.add(index);

@@ -74,6 +74,14 @@ export type StreamItem =
       /** Indices of choices that reached a finish_reason in this chunk. */
       readonly finished?: readonly number[];
     }
+  | {
+      /**
+       * Whole `data: ...\n\n` events to forward exactly as they are: ordinary chunks (text
+       * or empty deltas; no finish, usage or error) after one with text already went out.
+       */
+      readonly kind: 'frames';
+      readonly text: string;
+    }
   | { readonly kind: 'done' }
   | { readonly kind: 'error'; readonly failure: UpstreamFailure };
 

@@ -6,34 +6,16 @@
 
 const CR = 0x0d;
 const BLANK_LINE = Buffer.from('\n\n');
-const DATA = 'data: ';
 
 /**
- * The events' data texts from `from` to the last blank line of the read, and where the
- * parser must take over (the read's length when nothing is left for it).
+ * The text of the whole events from `from` to the last blank line of the read, and the byte
+ * offset where that ends; undefined when there is none, or when a CR is about (CRLF streams
+ * are the parser's).
  */
-export function simpleEvents(
-  buf: Buffer,
-  from: number,
-  maxEventBytes: number,
-): { data: string[]; rest: number } {
-  const data: string[] = [];
+export function wholeEvents(buf: Buffer, from: number): { text: string; end: number } | undefined {
   const last = buf.lastIndexOf(BLANK_LINE);
-  if (last < from || buf.indexOf(CR, from) !== -1) return { data, rest: from };
-
-  const text = buf.toString('utf8', from, last + 2);
-  let at = 0;
-  while (at < text.length) {
-    const end = text.indexOf('\n', at);
-    // Not a plain data line, or data spread over several lines: the parser's job.
-    if (!text.startsWith(DATA, at) || text.charCodeAt(end + 1) !== 0x0a) break;
-    if (end - at > maxEventBytes) break;
-    data.push(text.slice(at + DATA.length, end));
-    at = end + 2;
-  }
-  if (at === text.length) return { data, rest: last + 2 };
-  // Stopped early: hand the parser the bytes from the first event it must read.
-  return { data, rest: from + Buffer.byteLength(text.slice(0, at)) };
+  if (last < from || buf.indexOf(CR, from) !== -1) return undefined;
+  return { text: buf.toString('utf8', from, last + 2), end: last + 2 };
 }
 
 /** Where the first blank line (an event boundary in an LF-only stream) ends, or -1. */

@@ -1,14 +1,10 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import { afterFirstBlankLine, simpleEvents } from './fast-frames.js';
-import type { ChunkShape, StreamDecoder, StreamItem, Usage } from '../adapter.js';
+import { afterFirstBlankLine, wholeEvents } from './fast-frames.js';
+import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
+import { ChunkTemplate } from './chunk-template.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
+import { shapeOf } from './shape.js';
 import { readOpenAIUsage } from './usage.js';
-
-interface Choice {
-  index?: unknown;
-  delta?: Record<string, unknown> | null;
-  finish_reason?: unknown;
-}
 
 /**
  * Decodes an OpenAI-protocol chat stream into canonical items. Chunks pass through as the
@@ -19,6 +15,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   private items: StreamItem[] = [];
   /** The parser holds nothing: the next read may take the byte fast path. */
   private atBoundary = true;
+  /** A chunk with text went out: the relay is past its commit point (or ended). */
+  private sawContent = false;
+  private template: ChunkTemplate | undefined;
+  private lessons = 0;
 
   constructor(
     private readonly ctx: ClassifyContext,
@@ -48,13 +48,47 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       }
     }
 
-    const { data, rest } = simpleEvents(buf, from, this.maxEventBytes);
-    for (const text of data) this.onEvent({ event: '', data: text });
+    const region = wholeEvents(buf, from);
+    let rest = from;
+    if (region !== undefined) {
+      const at = this.readEvents(region.text);
+      rest =
+        at === region.text.length ? region.end : from + Buffer.byteLength(region.text.slice(0, at));
+    }
     if (rest < buf.length) {
       this.parser.push(buf.subarray(rest));
       this.atBoundary = false;
     }
     return this.take();
+  }
+
+  /**
+   * Decodes the plain `data: ...\n\n` events at the front of `text`; returns where it
+   * stopped (an event the SSE parser must read). Once a token was seen, runs of chunks that
+   * match the stream's template become one `frames` item.
+   */
+  private readEvents(text: string): number {
+    let at = 0;
+    while (at < text.length) {
+      if (this.template !== undefined && this.sawContent) {
+        const run = this.template.matchRun(text, at, this.maxEventBytes);
+        if (run > at) {
+          this.items.push({
+            kind: 'frames',
+            text: at === 0 && run === text.length ? text : text.slice(at, run),
+          });
+          at = run;
+          continue;
+        }
+      }
+      const end = text.indexOf('\n', at);
+      // Not a plain data line, or data spread over several lines: the parser's job.
+      if (!text.startsWith(DATA, at) || text.charCodeAt(end + 1) !== LF) break;
+      if (end - at > this.maxEventBytes) break;
+      this.onEvent({ event: '', data: text.slice(at + DATA.length, end) });
+      at = end + 2;
+    }
+    return at;
   }
 
   end(): { items: StreamItem[]; cut: boolean } {
@@ -77,6 +111,11 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     }
     if (ev.event === '' && isPlainTextDelta(data)) {
       this.items.push({ kind: 'chunk', data, shape: 'content' });
+      this.sawContent = true;
+      if (this.template === undefined && this.lessons < MAX_LESSONS) {
+        this.lessons++;
+        this.template = ChunkTemplate.learn(data);
+      }
       return;
     }
 
@@ -97,6 +136,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     }
 
     const { shape, finished } = shapeOf(chunk);
+    if (shape === 'content') this.sawContent = true;
     const usage: Usage | undefined = readOpenAIUsage(chunk.usage);
     this.items.push({ kind: 'chunk', data, shape, usage, finished });
   }
@@ -111,6 +151,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   }
 }
 
+/** Chunks parsed to learn the stream's template before giving up on it. */
+const MAX_LESSONS = 3;
+const DATA = 'data: ';
+const LF = 0x0a;
 const CONTENT = '"content":"';
 const CHOICES = '"choices":[{';
 const FINISH = '"finish_reason":';
@@ -137,49 +181,4 @@ function isPlainTextDelta(data: string): boolean {
   if (usage !== -1 && data.charCodeAt(usage + USAGE.length) !== N) return false;
   const usageFirst = data.lastIndexOf(USAGE, choices);
   return usageFirst === -1 || data.charCodeAt(usageFirst + USAGE.length) === N;
-}
-
-/**
- * A chunk commits the stream when a client would show something from it. Azure sends
- * `choices: []` prompt-filter chunks and delta-less annotation chunks: those are noise.
- */
-export function shapeOf(chunk: Record<string, unknown>): {
-  shape: ChunkShape;
-  finished?: number[];
-} {
-  const choices = chunk.choices;
-  if (!Array.isArray(choices) || choices.length === 0) {
-    return { shape: chunk.usage ? 'usage' : 'noise' };
-  }
-
-  let shape: ChunkShape = 'noise';
-  let finished: number[] | undefined;
-  for (const choice of choices as Choice[]) {
-    const delta = choice.delta;
-    const finish = choice.finish_reason;
-    if (typeof finish === 'string') {
-      (finished ??= []).push(typeof choice.index === 'number' ? choice.index : 0);
-      if (shape === 'noise') shape = 'lifecycle';
-    }
-    if (delta === undefined || delta === null) continue;
-    if (bearsContent(delta)) shape = 'content';
-    else if (shape === 'noise') shape = 'lifecycle';
-  }
-  return { shape, finished };
-}
-
-function bearsContent(delta: Record<string, unknown>): boolean {
-  return (
-    nonEmpty(delta.content) ||
-    nonEmpty(delta.refusal) ||
-    nonEmpty(delta.reasoning_content) ||
-    nonEmpty(delta.reasoning) ||
-    (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) ||
-    (typeof delta.function_call === 'object' && delta.function_call !== null) ||
-    (typeof delta.audio === 'object' && delta.audio !== null)
-  );
-}
-
-function nonEmpty(value: unknown): boolean {
-  return typeof value === 'string' ? value.length > 0 : Array.isArray(value) && value.length > 0;
 }

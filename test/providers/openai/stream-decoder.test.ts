@@ -2,21 +2,48 @@ import { describe, expect, it } from 'vitest';
 import type { StreamItem } from '../../../sidecar/providers/adapter.js';
 import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-decoder.js';
 import { chatStream } from '../../support/mock-openai.js';
+import { SseEventTooLargeError } from '../../../sidecar/stream/sse-parser.js';
 
 const ctx = { providerId: 'p', secrets: [] };
 
 /** What the relay would forward for each item, as text. */
 function forwarded(items: StreamItem[]): string[] {
   return items.map((item) => {
+    if (item.kind === 'frames') return `frames:${item.text}`;
     if (item.kind !== 'chunk') return item.kind;
     return `${item.shape}:${item.data}`;
   });
 }
 
-function decode(reads: Buffer[]): string[] {
-  const decoder = new OpenAIStreamDecoder(ctx);
+/**
+ * The bytes a committed relay would send for these items (noise dropped, usage kept), with
+ * the shapes of the items up to the first text: how reads are grouped into items may differ,
+ * what the client receives and where the stream commits may not.
+ */
+function relayed(items: StreamItem[]): { bytes: string; beforeText: string[] } {
+  let bytes = '';
+  const beforeText: string[] = [];
+  let sawText = false;
+  for (const item of items) {
+    if (!sawText) beforeText.push(item.kind === 'chunk' ? item.shape : item.kind);
+    if (item.kind === 'frames' || (item.kind === 'chunk' && item.shape === 'content'))
+      sawText = true;
+    if (item.kind === 'frames') bytes += item.text;
+    else if (item.kind === 'chunk' && item.shape !== 'noise') bytes += `data: ${item.data}\n\n`;
+    else if (item.kind === 'done') bytes += 'data: [DONE]\n\n';
+    else if (item.kind === 'error') bytes += `error:${item.failure.code}\n\n`;
+  }
+  return { bytes, beforeText };
+}
+
+function decodeItems(reads: Buffer[], maxEventBytes?: number): StreamItem[] {
+  const decoder = new OpenAIStreamDecoder(ctx, maxEventBytes);
   const items = reads.flatMap((r) => decoder.push(r));
-  return forwarded([...items, ...decoder.end().items]);
+  return [...items, ...decoder.end().items];
+}
+
+function decode(reads: Buffer[]) {
+  return relayed(decodeItems(reads));
 }
 
 describe('the OpenAI stream decoder', () => {
@@ -32,8 +59,9 @@ describe('the OpenAI stream decoder', () => {
 
   it('forwards the same frames, with the same shapes, whether a read is whole or split anywhere', () => {
     const whole = decode([stream]);
-    expect(whole.filter((f) => f.startsWith('content:')).length).toBeGreaterThan(3);
-    expect(whole.at(-1)).toBe('done');
+    // Every event but the role chunk reaches the client as the upstream wrote it.
+    expect(whole.bytes).toBe(stream.toString());
+    expect(whole.beforeText).toEqual(['lifecycle', 'content']);
     for (let cut = 1; cut < stream.length; cut += 3) {
       expect(decode([stream.subarray(0, cut), stream.subarray(cut)])).toEqual(whole);
     }
@@ -58,5 +86,105 @@ describe('the OpenAI stream decoder', () => {
     expect(items[0]).toMatchObject({ kind: 'chunk', shape: 'content', finished: [0] });
     expect(items[1]).toMatchObject({ kind: 'chunk', usage: { totalTokens: 3 } });
     expect(items[2]).toMatchObject({ kind: 'error' });
+  });
+
+  describe('runs of ordinary chunks after the first token', () => {
+    const head =
+      '{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":';
+    const event = (delta: string, finish = 'null', tail = ',"usage":null,"obfuscation":"abc"') =>
+      `data: ${head}${delta},"logprobs":null,"finish_reason":${finish}}]${tail}}\n\n`;
+    const role = event('{"role":"assistant","content":""}');
+    const text = (t: string, obfuscation = 'x') =>
+      event(
+        `{"content":${JSON.stringify(t)}}`,
+        'null',
+        `,"usage":null,"obfuscation":"${obfuscation}"`,
+      );
+
+    it('forward a run as one item, exactly as it came, whatever the text and padding', () => {
+      const tokens = ['Hel', 'lo', ' "q" \\ ', 'caf\u00e9 \u2603', '\n', '","finish_reason":"stop'];
+      const body = tokens.map((t, i) => text(t, 'p'.repeat(i))).join('');
+      const items = decodeItems([Buffer.from(role + body)]);
+      expect(forwarded(items)).toEqual([
+        `lifecycle:${role.slice(6, -2)}`,
+        `content:${text(tokens[0]).slice(6, -2)}`.replace('"obfuscation":"x"', '"obfuscation":""'),
+        `frames:${tokens
+          .slice(1)
+          .map((t, i) => text(t, 'p'.repeat(i + 1)))
+          .join('')}`,
+      ]);
+      // Text that spells a finish inside a string is text: nothing finished.
+      expect(items.some((i) => i.kind === 'chunk' && i.finished !== undefined)).toBe(false);
+    });
+
+    it('stop at a finish, a usage chunk, an error or [DONE], and read those in full', () => {
+      const finish = event('{}', '"stop"');
+      const usage = `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n`;
+      const items = decodeItems([
+        Buffer.from(
+          role +
+            text('a') +
+            text('b') +
+            text('c') +
+            finish +
+            text('late') +
+            usage +
+            'data: [DONE]\n\n',
+        ),
+      ]);
+      expect(items.map((i) => (i.kind === 'chunk' ? i.shape : i.kind))).toEqual([
+        'lifecycle',
+        'content',
+        'frames',
+        'lifecycle',
+        'frames',
+        'usage',
+        'done',
+      ]);
+      expect(items[3]).toMatchObject({ finished: [0] });
+      expect(items[5]).toMatchObject({ usage: { totalTokens: 5 } });
+      const error = decodeItems([
+        Buffer.from(
+          text('a') + text('b') + 'data: {"error":{"message":"x","type":"server_error"}}\n\n',
+        ),
+      ]);
+      expect(error.map((i) => i.kind)).toEqual(['chunk', 'frames', 'error']);
+    });
+
+    it('read a chunk that differs from the template anywhere else in full', () => {
+      const tool = event('{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}');
+      const finishing = text('b').replace('"finish_reason":null', '"finish_reason":"length"');
+      const spaced = text('c').replace(
+        '"usage":null',
+        '"usage": {"prompt_tokens":1,"completion_tokens":1}',
+      );
+      const items = decodeItems([Buffer.from(text('a') + tool + finishing + spaced + text('d'))]);
+      expect(forwarded(items).map((f) => f.split(':')[0])).toEqual([
+        'content',
+        'content',
+        'content',
+        'content',
+        'frames',
+      ]);
+      expect(items[2]).toMatchObject({ finished: [0] });
+      expect(items[3]).toMatchObject({ usage: { totalTokens: 2 } });
+    });
+
+    it('learn no template when the text is not where the probe says', () => {
+      // The first "content" after choices is a message's, not the delta's.
+      const odd = (t: string) =>
+        `data: {"id":"c","choices":[{"index":0,"message":{"content":"m"},"delta":{"content":"${t}"},"finish_reason":null}]}\n\n`;
+      const items = decodeItems([Buffer.from(odd('a') + odd('b') + odd('c'))]);
+      expect(items.every((i) => i.kind === 'chunk')).toBe(true);
+    });
+
+    it('leave an event over the size limit to the parser, which refuses it', () => {
+      const decoder = new OpenAIStreamDecoder(ctx, 280);
+      expect(decoder.push(Buffer.from(text('a') + text('b'))).map((i) => i.kind)).toEqual([
+        'chunk',
+        'frames',
+      ]);
+      expect(() => decoder.push(Buffer.from(text('y'.repeat(300))))).toThrow(SseEventTooLargeError);
+    });
   });
 });
