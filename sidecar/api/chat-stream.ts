@@ -136,6 +136,11 @@ export class StreamRelay {
       );
       this.pending = [];
       this.pendingChars = 0;
+      if (this.endPending) {
+        // The last bytes and the end of the body in one write.
+        this.endPending = false;
+        return reply.end(bytes);
+      }
       await reply.write(bytes);
     }
     if (this.endPending) {

@@ -56,9 +56,10 @@ class NodeReply implements HttpReply {
     });
   }
 
-  end(): void {
+  end(last?: Uint8Array): void {
     if (this.aborted || this.done) return;
-    this.res.end();
+    if (last !== undefined) this.res.end(last);
+    else this.res.end();
     this.settle();
   }
 

@@ -28,8 +28,11 @@ export interface HttpReply {
    * otherwise when the client drained its backlog (or went away).
    */
   write(chunk: Uint8Array): Promise<void> | void;
-  /** Ends a streamed response. */
-  end(): void;
+  /**
+   * Ends a streamed response, after `last` when given: the final bytes and the end of the
+   * body leave in one socket write.
+   */
+  end(last?: Uint8Array): void;
 }
 
 export type Handler = (req: HttpRequest, reply: HttpReply) => void | Promise<void>;

@@ -91,12 +91,14 @@ class UwsReply implements HttpReply {
     });
   }
 
-  end(): void {
+  end(last?: Uint8Array): void {
     if (this.aborted || this.done) return;
     // No closeConnection here: on a chunked response uWS would then write a header after
-    // the body has started, corrupting the framing.
+    // the body has started, corrupting the framing. What the socket does not take at once
+    // uWS keeps and sends before the end of the body.
     this.res.cork(() => {
       this.flushHead();
+      if (last !== undefined) this.res.write(last);
       this.res.end();
     });
     this.settle();

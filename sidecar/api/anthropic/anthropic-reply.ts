@@ -80,15 +80,14 @@ export class AnthropicReply implements HttpReply {
     if (events !== '') return this.opts.reply.write(Buffer.from(events));
   }
 
-  end(): void {
+  end(last?: Uint8Array): void {
     if (this.stream === undefined) return this.opts.reply.end();
-    this.writeAndEnd(this.stream.end());
+    const events = (last === undefined ? '' : this.stream.push(last)) + this.stream.end();
+    this.writeAndEnd(events);
   }
 
   private writeAndEnd(events: string): void {
-    // Both fronts keep what the socket did not take yet, so ending right after is safe.
-    if (events !== '') void this.opts.reply.write(Buffer.from(events));
-    this.opts.reply.end();
+    this.opts.reply.end(events === '' ? undefined : Buffer.from(events));
   }
 
   /** A failure of the translation itself, after the pipeline saw success. */

@@ -11,7 +11,8 @@ import { readOpenAIUsage } from './usage.js';
  * upstream's own JSON text; we parse each one only to learn its shape.
  */
 export class OpenAIStreamDecoder implements StreamDecoder {
-  private readonly parser: SseParser;
+  /** Made on first need: most streams never leave the fast path. */
+  private sse: SseParser | undefined;
   private items: StreamItem[] = [];
   /** The parser holds nothing: the next read may take the byte fast path. */
   private atBoundary = true;
@@ -23,9 +24,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   constructor(
     private readonly ctx: ClassifyContext,
     private readonly maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
-  ) {
-    this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
-  }
+  ) {}
 
   push(bytes: Uint8Array): StreamItem[] {
     const buf = Buffer.isBuffer(bytes)
@@ -92,9 +91,17 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   }
 
   end(): { items: StreamItem[]; cut: boolean } {
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
+    const cut = this.sse?.hasPartialEvent() ?? false;
+    this.sse?.end();
     return { items: this.take(), cut };
+  }
+
+  private get parser(): SseParser {
+    this.sse ??= new SseParser({
+      onEvent: (ev) => this.onEvent(ev),
+      maxEventBytes: this.maxEventBytes,
+    });
+    return this.sse;
   }
 
   private take(): StreamItem[] {
