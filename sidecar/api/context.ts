@@ -54,35 +54,57 @@ export class RequestContext {
     return Math.round((performance.now() - this.startedAt) * 10) / 10;
   }
 
-  /** The allow-listed fields of the request's log line. */
-  logFields(): Record<string, unknown> {
-    return {
-      request_id: this.requestId,
-      method: this.req.method,
-      path: this.req.path,
-      status: this.status,
-      outcome: this.outcome,
-      latency_ms: this.elapsedMs(),
-      ttft_ms: this.ttftMs,
-      stream: this.stream || undefined,
-      key_id: this.identity?.keyId,
-      project: this.identity?.project,
-      team: this.identity?.team,
-      model: this.model,
-      provider: this.provider,
-      endpoint: this.endpoint,
-      prompt_tokens: this.usage?.promptTokens,
-      completion_tokens: this.usage?.completionTokens,
-      total_tokens: this.usage?.totalTokens,
-      cached_tokens: this.usage?.cachedTokens || undefined,
-      cache_write_tokens: this.usage?.cacheWriteTokens || undefined,
-      reasoning_tokens: this.usage?.reasoningTokens || undefined,
-      cost_micro_usd: this.usage && costMicroUsd(this.usage, this.price),
-      error_code: this.errorCode,
-      error_detail: this.errorDetail,
-      upstream_request_id: this.upstreamRequestId,
-      attempts: this.attempts.length || undefined,
-      failovers: this.attempts.length > 1 ? this.attempts.slice(0, -1) : undefined,
-    };
+  /**
+   * The allow-listed fields of the request's log line, as JSON text: `,"name":value` for
+   * each field that has a value. Written out field by field: building an object of ~25
+   * optional fields and walking it cost about a seventh of a proxied request's CPU.
+   */
+  logJson(): string {
+    const usage = this.usage;
+    const identity = this.identity;
+    // The request id is either ours (a UUID) or matched REQUEST_ID: safe as it is.
+    let out = `,"request_id":"${this.requestId}","method":${str(this.req.method)}`;
+    out += `,"path":${str(this.req.path)},"status":${this.status},"outcome":"${this.outcome}"`;
+    out += `,"latency_ms":${this.elapsedMs()}`;
+    if (this.ttftMs !== undefined) out += `,"ttft_ms":${num(this.ttftMs)}`;
+    if (this.stream) out += ',"stream":true';
+    if (identity !== undefined) {
+      out += `,"key_id":${str(identity.keyId)},"project":${str(identity.project)}`;
+      out += `,"team":${str(identity.team)}`;
+    }
+    if (this.model !== undefined) out += `,"model":${str(this.model)}`;
+    if (this.provider !== undefined) out += `,"provider":${str(this.provider)}`;
+    if (this.endpoint !== undefined) out += `,"endpoint":${str(this.endpoint)}`;
+    if (usage !== undefined) {
+      out += `,"prompt_tokens":${num(usage.promptTokens)}`;
+      out += `,"completion_tokens":${num(usage.completionTokens)}`;
+      out += `,"total_tokens":${num(usage.totalTokens)}`;
+      if (usage.cachedTokens) out += `,"cached_tokens":${num(usage.cachedTokens)}`;
+      if (usage.cacheWriteTokens) out += `,"cache_write_tokens":${num(usage.cacheWriteTokens)}`;
+      if (usage.reasoningTokens) out += `,"reasoning_tokens":${num(usage.reasoningTokens)}`;
+      const cost = costMicroUsd(usage, this.price);
+      if (cost !== undefined) out += `,"cost_micro_usd":${num(cost)}`;
+    }
+    if (this.errorCode !== undefined) out += `,"error_code":${str(this.errorCode)}`;
+    if (this.errorDetail !== undefined) out += `,"error_detail":${str(this.errorDetail)}`;
+    if (this.upstreamRequestId !== undefined) {
+      out += `,"upstream_request_id":${str(this.upstreamRequestId)}`;
+    }
+    const attempts = this.attempts.length;
+    if (attempts > 0) out += `,"attempts":${attempts}`;
+    if (attempts > 1) out += `,"failovers":${JSON.stringify(this.attempts.slice(0, -1))}`;
+    return out;
   }
+}
+
+/** Text that needs no escaping inside a JSON string: no quote, backslash, control or surrogate. */
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+function str(value: string): string {
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/** A number as JSON: null where JSON has no spelling for it. */
+function num(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }

@@ -155,10 +155,8 @@ function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): voi
 }
 
 function logRequest(logger: Logger, ctx: RequestContext): void {
-  const fields = ctx.logFields();
-  if (ctx.status >= 500 || ctx.outcome === 'stream_error' || ctx.outcome === 'stream_interrupted') {
-    logger.error('request', fields);
-  } else {
-    logger.info('request', fields);
-  }
+  const failed =
+    ctx.status >= 500 || ctx.outcome === 'stream_error' || ctx.outcome === 'stream_interrupted';
+  const level = failed ? 'error' : 'info';
+  if (logger.enabled(level)) logger.fields(level, 'request', ctx.logJson());
 }

@@ -13,6 +13,13 @@ export interface Logger {
   info(msg: string, data?: object): void;
   warn(msg: string, data?: object): void;
   error(msg: string, data?: object): void;
+  /** Whether lines of this level are written; check it before building costly fields. */
+  enabled(level: Level): boolean;
+  /**
+   * A line whose fields the caller wrote as JSON text, `,"name":value` each (the request
+   * line, built without an intermediate object). The same allow-list rule applies.
+   */
+  fields(level: Level, msg: string, json: string): void;
   /** Writes out lines still buffered (call before exiting). */
   flush(): void;
 }
@@ -31,17 +38,19 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
   let lastMs = -1;
   let lastIso = '';
-  const emit = (level: Level, msg: string, data?: object): void => {
-    if (RANK[level] < min) return;
+  const head = (level: Level, msg: string): string => {
     const now = clock();
     if (now !== lastMs) {
       lastMs = now;
       lastIso = new Date(now).toISOString();
     }
-    // Built by hand: one request line has ~25 optional fields, most undefined, and
-    // JSON.stringify of the whole object was a measurable share of a request's CPU.
-    // Field names are ours (plain identifiers), so only values need escaping.
-    let line = `{"level":"${level}","time":"${lastIso}","msg":${JSON.stringify(msg)}`;
+    return `{"level":"${level}","time":"${lastIso}","msg":${JSON.stringify(msg)}`;
+  };
+  const emit = (level: Level, msg: string, data?: object): void => {
+    if (RANK[level] < min) return;
+    // Built by hand: JSON.stringify of a whole data object was a measurable share of a
+    // request's CPU. Field names are ours (plain identifiers), so only values need escaping.
+    let line = head(level, msg);
     if (data !== undefined) {
       for (const key in data) {
         const value = (data as Record<string, unknown>)[key];
@@ -58,19 +67,30 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     info: (msg, data) => emit('info', msg, data),
     warn: (msg, data) => emit('warn', msg, data),
     error: (msg, data) => emit('error', msg, data),
+    enabled: (level) => RANK[level] >= min,
+    fields: (level, msg, json) => {
+      if (RANK[level] >= min) write(`${head(level, msg)}${json}}\n`);
+    },
     flush: () => (write as { flush?: () => void }).flush?.(),
   };
 }
 
+/** How long a line may wait for others to share its write, and how many may wait. */
+const BATCH_MS = 10;
+const BATCH_LINES = 512;
+
 /**
- * Lines collected during one turn of the event loop go out in one write: at thousands of
- * requests a second, a write per request line was a measurable share of the CPU.
+ * Lines go out in batches, one write per 10 ms at most (or per 512 lines): at thousands of
+ * requests a second, a write per request line, or even per turn of the event loop, was a
+ * measurable share of the CPU (bench/results/latency-*.md). `flush` writes at once; the
+ * command line calls it before exiting.
  */
 function batchedStdout(): ((line: string) => void) & { flush: () => void } {
   let buffered: string[] = [];
-  let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
-    scheduled = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (buffered.length === 0) return;
     const text = buffered.join('');
     buffered = [];
@@ -79,10 +99,8 @@ function batchedStdout(): ((line: string) => void) & { flush: () => void } {
   return Object.assign(
     (line: string): void => {
       buffered.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      if (buffered.length >= BATCH_LINES) flush();
+      else if (timer === undefined) timer = setTimeout(flush, BATCH_MS);
     },
     { flush },
   );

@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RequestContext } from '../../sidecar/api/context.js';
+import { createLogger } from '../../sidecar/observe/logger.js';
+
+function context(path: string, model: string): RequestContext {
+  const ctx = new RequestContext({
+    method: 'POST',
+    path,
+    query: '',
+    headers: new Map([['x-request-id', 'req-1']]),
+    body: Buffer.alloc(0),
+  });
+  ctx.status = 200;
+  ctx.model = model;
+  ctx.usage = { promptTokens: 3, completionTokens: 4, totalTokens: 7, cachedTokens: 0 };
+  ctx.attempts.push({ endpoint: 'a/m', ms: 5, result: 'upstream_503', decision: 'next' });
+  ctx.attempts.push({ endpoint: 'b/m', ms: 7, result: 'ok' });
+  return ctx;
+}
+
+describe('the request log line', () => {
+  it('is one JSON object whatever the client put in the path and model', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ write: (l) => void lines.push(l), clock: () => 0 });
+    const odd = 'm"\\\n\u0001\ud800 é';
+    logger.fields('info', 'request', context('/v1/"x"\\', odd).logJson());
+    expect(lines).toHaveLength(1);
+    expect(lines[0].endsWith('}\n')).toBe(true);
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      level: 'info',
+      time: '1970-01-01T00:00:00.000Z',
+      msg: 'request',
+      request_id: 'req-1',
+      path: '/v1/"x"\\',
+      model: odd,
+      status: 200,
+      prompt_tokens: 3,
+      completion_tokens: 4,
+      total_tokens: 7,
+      attempts: 2,
+      failovers: [{ endpoint: 'a/m', ms: 5, result: 'upstream_503', decision: 'next' }],
+    });
+    // Zero counts and absent values are left out, not written as 0 or null.
+    expect(line).not.toHaveProperty('cached_tokens');
+    expect(line).not.toHaveProperty('ttft_ms');
+    expect(line).not.toHaveProperty('key_id');
+  });
+
+  it('is not built below the logger level', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (l) => void lines.push(l) });
+    expect(logger.enabled('info')).toBe(false);
+    expect(logger.enabled('error')).toBe(true);
+    logger.fields('info', 'request', ',"x":1');
+    logger.fields('error', 'request', ',"x":1');
+    expect(lines.map((l) => JSON.parse(l).level)).toEqual(['error']);
+  });
+});
+
+describe('standard output batching', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('writes lines together within 10 ms, and at once on flush', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const logger = createLogger({ clock: () => 0 });
+    logger.info('one');
+    logger.info('two');
+    expect(writes).toEqual([]);
+    await sleep(40);
+    expect(writes).toHaveLength(1);
+    expect(
+      writes[0]
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).msg),
+    ).toEqual(['one', 'two']);
+    logger.info('three');
+    logger.flush();
+    expect(writes).toHaveLength(2);
+    expect(JSON.parse(writes[1]).msg).toBe('three');
+  });
+});
