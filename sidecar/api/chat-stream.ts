@@ -36,7 +36,7 @@ export interface RelayOptions {
 export class StreamRelay {
   private state = State.Holding;
   /** Frames not yet written: held lifecycle chunks, then the current batch. */
-  private pending: string[] = [];
+  private pending: (string | Uint8Array)[] = [];
   private pendingChars = 0;
   private startPending = false;
   private endPending = false;
@@ -62,7 +62,7 @@ export class StreamRelay {
     if (item.kind === 'error') return this.fail(item.failure);
     if (item.kind === 'frames') {
       if (this.state === State.Holding) this.commit();
-      return this.queue(item.text);
+      return this.queue(item.frames);
     }
 
     if (item.usage !== undefined) this.opts.ctx.usage = item.usage;
@@ -131,9 +131,7 @@ export class StreamRelay {
       reply.startStream(200, this.opts.headers);
     }
     if (this.state !== State.Holding && this.pending.length > 0) {
-      const bytes = Buffer.from(
-        this.pending.length === 1 ? this.pending[0] : this.pending.join(''),
-      );
+      const bytes = encode(this.pending);
       this.pending = [];
       this.pendingChars = 0;
       if (this.endPending) {
@@ -164,8 +162,20 @@ export class StreamRelay {
     this.opts.ctx.status = 200;
   }
 
-  private queue(frame: string): void {
+  private queue(frame: string | Uint8Array): void {
     this.pending.push(frame);
     this.pendingChars += frame.length;
   }
+}
+
+/** The batch as one buffer: text encoded once, bytes (forwarded runs) copied once. */
+function encode(pending: readonly (string | Uint8Array)[]): Uint8Array {
+  if (pending.length === 1) {
+    const only = pending[0];
+    return typeof only === 'string' ? Buffer.from(only) : only;
+  }
+  if (pending.every((part) => typeof part === 'string')) return Buffer.from(pending.join(''));
+  return Buffer.concat(
+    pending.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)),
+  );
 }

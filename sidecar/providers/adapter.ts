@@ -80,7 +80,8 @@ export type StreamItem =
        * or empty deltas; no finish, usage or error) after one with text already went out.
        */
       readonly kind: 'frames';
-      readonly text: string;
+      /** Text, or the bytes as read when they are plain ASCII. */
+      readonly frames: string | Uint8Array;
     }
   | { readonly kind: 'done' }
   | { readonly kind: 'error'; readonly failure: UpstreamFailure };

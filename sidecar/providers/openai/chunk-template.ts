@@ -23,17 +23,12 @@ export class ChunkTemplate {
   /**
    * A template from one chunk's data, or undefined unless the chunk is a single choice's
    * plain text (no finish, no usage, no error) and its strings were located exactly: a
-   * probe with the strings replaced must parse back with the probes in those very fields.
+   * probe with the strings replaced must parse back, ordinary, with the probes in those
+   * very fields.
    */
   static learn(data: string): ChunkTemplate | undefined {
-    let chunk: Record<string, unknown>;
-    try {
-      chunk = JSON.parse(data) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-    if (!isOrdinary(chunk)) return undefined;
-
+    // No parse of the chunk itself: the probe is the same text with other strings, so it
+    // is ordinary exactly when the chunk is.
     const content = data.indexOf(CONTENT, data.indexOf(CHOICES));
     if (content === -1) return undefined;
     const contentStart = content + CONTENT.length - 1;

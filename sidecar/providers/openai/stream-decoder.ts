@@ -50,7 +50,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     const region = wholeEvents(buf, from);
     let rest = from;
     if (region !== undefined) {
-      const at = this.readEvents(region.text);
+      // Text as long as its bytes is ASCII (each character came from one byte): a run can
+      // then be forwarded as the very bytes it was read from, with no encoding back.
+      const bytes = region.text.length === region.end - from ? buf.subarray(from) : undefined;
+      const at = this.readEvents(region.text, bytes);
       rest =
         at === region.text.length ? region.end : from + Buffer.byteLength(region.text.slice(0, at));
     }
@@ -66,16 +69,14 @@ export class OpenAIStreamDecoder implements StreamDecoder {
    * stopped (an event the SSE parser must read). Once a token was seen, runs of chunks that
    * match the stream's template become one `frames` item.
    */
-  private readEvents(text: string): number {
+  private readEvents(text: string, bytes: Buffer | undefined): number {
     let at = 0;
     while (at < text.length) {
       if (this.template !== undefined && this.sawContent) {
         const run = this.template.matchRun(text, at, this.maxEventBytes);
         if (run > at) {
-          this.items.push({
-            kind: 'frames',
-            text: at === 0 && run === text.length ? text : text.slice(at, run),
-          });
+          const frames = bytes !== undefined ? bytes.subarray(at, run) : text.slice(at, run);
+          this.items.push({ kind: 'frames', frames });
           at = run;
           continue;
         }

@@ -9,7 +9,7 @@ const ctx = { providerId: 'p', secrets: [] };
 /** What the relay would forward for each item, as text. */
 function forwarded(items: StreamItem[]): string[] {
   return items.map((item) => {
-    if (item.kind === 'frames') return `frames:${item.text}`;
+    if (item.kind === 'frames') return `frames:${Buffer.from(item.frames).toString()}`;
     if (item.kind !== 'chunk') return item.kind;
     return `${item.shape}:${item.data}`;
   });
@@ -28,7 +28,7 @@ function relayed(items: StreamItem[]): { bytes: string; beforeText: string[] } {
     if (!sawText) beforeText.push(item.kind === 'chunk' ? item.shape : item.kind);
     if (item.kind === 'frames' || (item.kind === 'chunk' && item.shape === 'content'))
       sawText = true;
-    if (item.kind === 'frames') bytes += item.text;
+    if (item.kind === 'frames') bytes += Buffer.from(item.frames).toString();
     else if (item.kind === 'chunk' && item.shape !== 'noise') bytes += `data: ${item.data}\n\n`;
     else if (item.kind === 'done') bytes += 'data: [DONE]\n\n';
     else if (item.kind === 'error') bytes += `error:${item.failure.code}\n\n`;
@@ -113,6 +113,7 @@ describe('the OpenAI stream decoder', () => {
           .map((t, i) => text(t, 'p'.repeat(i + 1)))
           .join('')}`,
       ]);
+      expect(items[2].kind === 'frames' && typeof items[2].frames).toBe('string');
       // Text that spells a finish inside a string is text: nothing finished.
       expect(items.some((i) => i.kind === 'chunk' && i.finished !== undefined)).toBe(false);
     });
@@ -143,6 +144,8 @@ describe('the OpenAI stream decoder', () => {
       ]);
       expect(items[3]).toMatchObject({ finished: [0] });
       expect(items[5]).toMatchObject({ usage: { totalTokens: 5 } });
+      // ASCII runs go on as the bytes they were read from; others as text (previous test).
+      expect(items[2].kind === 'frames' && items[2].frames instanceof Uint8Array).toBe(true);
       const error = decodeItems([
         Buffer.from(
           text('a') + text('b') + 'data: {"error":{"message":"x","type":"server_error"}}\n\n',
