@@ -104,6 +104,8 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    // An informational answer (103 Early Hints) comes before the real one: not the answer.
+    if (status < 200) return true;
     this.resumeFn = resume;
     this.answered = true;
     this.resolve({

@@ -79,6 +79,18 @@ describe('HttpTransport', () => {
     });
   });
 
+  it('waits past an informational 103 for the real answer', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeEarlyHints({ link: '</x>; rel=preload' }, () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":1}');
+      });
+    });
+    const res = await send(origin, '/hints');
+    expect(res.status).toBe(200);
+    expect((await readAll(res)).toString()).toBe('{"ok":1}');
+  });
+
   it('keeps every byte in order when the reader is slower than the server', async () => {
     // 2 MiB in 64 KiB writes: far past the queue's high-water mark, so undici must pause
     // and be resumed as the reader catches up.
