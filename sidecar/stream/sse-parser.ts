@@ -21,6 +21,8 @@ export interface SseParserOptions {
   onEvent(ev: SseEvent): void;
   /** Cap on one event's data plus the line being read. Gemini thought signatures run large. */
   maxEventBytes?: number;
+  /** The stream's first bytes went elsewhere: this parser starts mid-stream, no BOM. */
+  midStream?: boolean;
 }
 
 export const DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024;
@@ -86,6 +88,7 @@ export class SseParser {
   constructor(options: SseParserOptions) {
     this.onEvent = options.onEvent;
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    if (options.midStream) this.state = State.Lines;
   }
 
   /**

@@ -5,11 +5,10 @@
 // few string comparisons and forward them as they came, instead of cutting, inspecting and
 // re-framing each one (bench/results/latency-*.md).
 
+import { skipJsonString as skipString } from './fast-frames.js';
 import { shapeOf } from './shape.js';
 import { readOpenAIUsage } from './usage.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const LF = 0x0a;
 const DATA = 'data: ';
 const CONTENT = '"content":"';
@@ -27,6 +26,8 @@ export class ChunkTemplate {
    * very fields.
    */
   static learn(data: string): ChunkTemplate | undefined {
+    // Data joined from several lines cannot be matched line by line.
+    if (data.includes('\n') || data.includes('\r')) return undefined;
     // No parse of the chunk itself: the probe is the same text with other strings, so it
     // is ordinary exactly when the chunk is.
     const content = data.indexOf(CONTENT, data.indexOf(CHOICES));
@@ -49,7 +50,8 @@ export class ChunkTemplate {
 
   /**
    * Where the run of `data: <chunk>\n\n` events matching the template, from `at` in `text`,
-   * ends: `at` itself when the first event there does not match.
+   * ends: `at` itself when the first event there does not match. An event longer than
+   * `maxEventChars` ends the run (the caller picks a bound that keeps its bytes in limit).
    */
   matchRun(text: string, at: number, maxEventChars: number): number {
     const fixed = this.fixed;
@@ -94,19 +96,4 @@ function probes(fixed: readonly string[]): boolean {
   const choice = (probe.choices as { delta?: { content?: unknown } }[] | undefined)?.[0];
   if (choice?.delta?.content !== '\u00a7c' || !isOrdinary(probe)) return false;
   return fixed.length === 2 || probe.obfuscation === '\u00a7o';
-}
-
-/**
- * From the opening quote of a JSON string at `at`, the index just past its closing quote;
- * -1 when there is no string there, or it is not closed on this line.
- */
-function skipString(text: string, at: number): number {
-  if (text.charCodeAt(at) !== QUOTE) return -1;
-  for (let i = at + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH) i++;
-    else if (c === LF) return -1;
-  }
-  return -1;
 }

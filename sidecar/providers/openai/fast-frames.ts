@@ -23,3 +23,32 @@ export function afterFirstBlankLine(buf: Buffer): number {
   const at = buf.indexOf(BLANK_LINE);
   return at === -1 ? -1 : at + 2;
 }
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** What may follow a backslash in a JSON string (u then takes four hex digits). */
+const ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74, 0x75]);
+const HEX4 = /^[0-9A-Fa-f]{4}$/;
+
+/**
+ * From the opening quote of a JSON string at `at`, the index just past its closing quote;
+ * -1 when there is no well-formed string there (a raw control character, a line break
+ * among them, or a bad escape), so that the caller leaves the event to the full parse.
+ */
+export function skipJsonString(text: string, at: number): number {
+  if (text.charCodeAt(at) !== QUOTE) return -1;
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i + 1;
+    if (c < 0x20) return -1;
+    if (c === BACKSLASH) {
+      const escaped = text.charCodeAt(++i);
+      if (!ESCAPES.has(escaped)) return -1;
+      if (escaped === 0x75) {
+        if (!HEX4.test(text.slice(i + 1, i + 5))) return -1;
+        i += 4;
+      }
+    }
+  }
+  return -1;
+}

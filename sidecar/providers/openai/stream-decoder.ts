@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import { afterFirstBlankLine, wholeEvents } from './fast-frames.js';
+import { SseEventTooLargeError } from '../../stream/sse-parser.js';
+import { afterFirstBlankLine, skipJsonString, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { ChunkTemplate } from './chunk-template.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
@@ -20,6 +21,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   private sawContent = false;
   private template: ChunkTemplate | undefined;
   private lessons = 0;
+  /** The fast path took bytes: a parser made later starts mid-stream (no BOM to strip). */
+  private tookBytes = false;
+  /** An event over the size limit ended the stream; later reads are ignored. */
+  private failed = false;
 
   constructor(
     private readonly ctx: ClassifyContext,
@@ -27,33 +32,44 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   ) {}
 
   push(bytes: Uint8Array): StreamItem[] {
+    if (this.failed) return [];
     const buf = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    try {
+      this.read(buf);
+    } catch (err) {
+      if (!(err instanceof SseEventTooLargeError)) throw err;
+      // What the read completed before the oversized event still goes out, then the error.
+      this.failed = true;
+      const failure = { code: err.code, status: err.status, message: err.message };
+      this.items.push({ kind: 'error', failure: { ...failure, detail: 'event_too_large' } });
+    }
+    return this.take();
+  }
+
+  private read(buf: Buffer): void {
     let from = 0;
     if (!this.atBoundary) {
       // The parser holds the start of an event: it takes this read up to the event's end.
       const boundary = buf.indexOf(0x0d) === -1 ? afterFirstBlankLine(buf) : -1;
-      if (boundary === -1) {
-        this.parser.push(buf);
-        return this.take();
-      }
+      if (boundary === -1) return this.parser.push(buf);
       this.parser.push(buf.subarray(0, boundary));
       from = boundary;
       this.atBoundary = !this.parser.hasPartialEvent();
-      if (!this.atBoundary) {
-        this.parser.push(buf.subarray(from));
-        return this.take();
-      }
+      if (!this.atBoundary) return this.parser.push(buf.subarray(from));
     }
 
     const region = wholeEvents(buf, from);
     let rest = from;
-    if (region !== undefined) {
-      // Text as long as its bytes is ASCII (each character came from one byte): a run can
-      // then be forwarded as the very bytes it was read from, with no encoding back.
-      const bytes = region.text.length === region.end - from ? buf.subarray(from) : undefined;
-      const at = this.readEvents(region.text, bytes);
+    // U+FFFD means bytes that are not UTF-8 (or the character itself): the parser's job,
+    // since character and byte offsets no longer map one to one.
+    if (region !== undefined && !region.text.includes('\ufffd')) {
+      // Text as long as its bytes is ASCII: a run can then be forwarded as the very bytes it
+      // was read from, with no encoding back.
+      const ascii = region.text.length === region.end - from;
+      const at = this.readEvents(region.text, ascii ? buf.subarray(from) : undefined);
+      if (at > 0) this.tookBytes = true;
       rest =
         at === region.text.length ? region.end : from + Buffer.byteLength(region.text.slice(0, at));
     }
@@ -61,7 +77,6 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       this.parser.push(buf.subarray(rest));
       this.atBoundary = false;
     }
-    return this.take();
   }
 
   /**
@@ -70,10 +85,14 @@ export class OpenAIStreamDecoder implements StreamDecoder {
    * match the stream's template become one `frames` item.
    */
   private readEvents(text: string, bytes: Buffer | undefined): number {
+    const max = this.maxEventBytes;
+    // Up to this many characters an event is surely within the byte limit (a UTF-16 unit
+    // takes at most 3 UTF-8 bytes); a longer non-ASCII one is measured.
+    const surelyFits = bytes !== undefined ? max : Math.floor(max / 3);
     let at = 0;
     while (at < text.length) {
       if (this.template !== undefined && this.sawContent) {
-        const run = this.template.matchRun(text, at, this.maxEventBytes);
+        const run = this.template.matchRun(text, at, surelyFits);
         if (run > at) {
           const frames = bytes !== undefined ? bytes.subarray(at, run) : text.slice(at, run);
           this.items.push({ kind: 'frames', frames });
@@ -84,7 +103,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       const end = text.indexOf('\n', at);
       // Not a plain data line, or data spread over several lines: the parser's job.
       if (!text.startsWith(DATA, at) || text.charCodeAt(end + 1) !== LF) break;
-      if (end - at > this.maxEventBytes) break;
+      if (end - at > surelyFits && Buffer.byteLength(text.slice(at, end)) > max) break;
       this.onEvent({ event: '', data: text.slice(at + DATA.length, end) });
       at = end + 2;
     }
@@ -92,6 +111,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   }
 
   end(): { items: StreamItem[]; cut: boolean } {
+    if (this.failed) return { items: this.take(), cut: false };
     const cut = this.sse?.hasPartialEvent() ?? false;
     this.sse?.end();
     return { items: this.take(), cut };
@@ -101,6 +121,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     this.sse ??= new SseParser({
       onEvent: (ev) => this.onEvent(ev),
       maxEventBytes: this.maxEventBytes,
+      midStream: this.tookBytes,
     });
     return this.sse;
   }
@@ -163,30 +184,44 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 const MAX_LESSONS = 3;
 const DATA = 'data: ';
 const LF = 0x0a;
-const CONTENT = '"content":"';
 const CHOICES = '"choices":[{';
+const DELTA = '"delta":{';
+const ROLE = '"role":"assistant",';
+const CONTENT = '"content":';
 const FINISH = '"finish_reason":';
 const USAGE = '"usage":';
 const N = 0x6e; // the n of null
 
 /**
  * The common chunk, one piece of text and nothing else worth knowing, recognised without
- * JSON.parse, which would otherwise run once per token. Inside JSON strings quotes are
- * escaped, so these unescaped patterns can only be keys. Each search starts where the
- * previous one ended, so a chunk is scanned about once; anything unusual (a finish, usage,
- * an empty text, keys in another order) takes the full parse.
+ * JSON.parse, which would otherwise run once per token: the first choice's delta opens with
+ * a non-empty, well-formed `content` string (after the assistant role at most), and every
+ * `finish_reason` and `usage` in the chunk is null. Inside JSON strings quotes are escaped,
+ * so these unescaped patterns can only be keys. Anything unusual (a finish, usage, an empty
+ * text, keys in another order) takes the full parse.
  */
 function isPlainTextDelta(data: string): boolean {
   if (data.charCodeAt(0) !== 0x7b) return false;
   const choices = data.indexOf(CHOICES);
   if (choices === -1) return false;
-  const at = data.indexOf(CONTENT, choices);
-  if (at === -1 || data.charCodeAt(at + CONTENT.length) === 0x22) return false;
+  const delta = data.indexOf(DELTA, choices);
+  if (delta === -1) return false;
+  let at = delta + DELTA.length;
+  if (data.startsWith(ROLE, at)) at += ROLE.length;
+  if (!data.startsWith(CONTENT, at)) return false;
+  const text = at + CONTENT.length;
+  const end = skipJsonString(data, text);
+  if (end === -1 || end === text + 2) return false;
+  return allNull(data, FINISH, true) && allNull(data, USAGE, false);
+}
 
-  const finish = data.indexOf(FINISH, at);
-  if (finish === -1 || data.charCodeAt(finish + FINISH.length) !== N) return false;
-  const usage = data.indexOf(USAGE, finish);
-  if (usage !== -1 && data.charCodeAt(usage + USAGE.length) !== N) return false;
-  const usageFirst = data.lastIndexOf(USAGE, choices);
-  return usageFirst === -1 || data.charCodeAt(usageFirst + USAGE.length) === N;
+/** Every occurrence of `key` is followed by null (and, when `required`, there is one). */
+function allNull(data: string, key: string, required: boolean): boolean {
+  let at = data.indexOf(key);
+  if (at === -1) return !required;
+  while (at !== -1) {
+    if (data.charCodeAt(at + key.length) !== N) return false;
+    at = data.indexOf(key, at + key.length);
+  }
+  return true;
 }

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { StreamItem } from '../../../sidecar/providers/adapter.js';
 import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-decoder.js';
 import { chatStream } from '../../support/mock-openai.js';
-import { SseEventTooLargeError } from '../../../sidecar/stream/sse-parser.js';
 
 const ctx = { providerId: 'p', secrets: [] };
 
@@ -187,7 +186,9 @@ describe('the OpenAI stream decoder', () => {
         'chunk',
         'frames',
       ]);
-      expect(() => decoder.push(Buffer.from(text('y'.repeat(300))))).toThrow(SseEventTooLargeError);
+      expect(decoder.push(Buffer.from(text('y'.repeat(300))))).toMatchObject([
+        { kind: 'error', failure: { detail: 'event_too_large' } },
+      ]);
     });
   });
 });
