@@ -9,7 +9,6 @@ import { transportFailure } from '../providers/failures.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
-import { SseEventTooLargeError } from '../stream/sse-parser.js';
 import type { ChatRequest } from './chat-request.js';
 import { StreamRelay } from './chat-stream.js';
 import type { RequestContext } from './context.js';
@@ -191,9 +190,6 @@ function streamFailure(
   input: AttemptInput,
   timedOut: () => UpstreamFailure | undefined,
 ): UpstreamFailure {
-  if (err instanceof SseEventTooLargeError) {
-    return { code: err.code, status: err.status, message: err.message, detail: 'event_too_large' };
-  }
   const failure = timedOut() ?? transportFailure(err, input.endpoint.provider.id);
   if (failure.code !== 'GW_ERR_UPSTREAM_UNREACHABLE') return failure;
   return {

@@ -4,15 +4,9 @@
 // the stream is complete when it closes after every candidate gave a finishReason, and
 // only then do the usage chunk and `done` follow, so a cut stream never looks finished.
 
-import { SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import type {
-  ChunkShape,
-  JsonObject,
-  StreamDecoder,
-  StreamItem,
-  UpstreamFailure,
-  Usage,
-} from '../adapter.js';
+import type { SseEvent } from '../../stream/sse-parser.js';
+import { SseStreamDecoder } from '../sse-decoder.js';
+import type { ChunkShape, JsonObject, StreamItem, UpstreamFailure, Usage } from '../adapter.js';
 import { classifyStreamError, readGoogleError } from './classify-error.js';
 import { finishReason, piecesOf, type GeminiCandidate, type Piece } from './gemini-parts.js';
 import { readGeminiUsage, usageJson } from './gemini-usage.js';
@@ -28,9 +22,7 @@ interface ChoiceState {
   finished: boolean;
 }
 
-export class GeminiStreamDecoder implements StreamDecoder {
-  private readonly parser: SseParser;
-  private items: StreamItem[] = [];
+export class GeminiStreamDecoder extends SseStreamDecoder {
   private readonly choices = new Map<number, ChoiceState>();
   private head: { id: string; object: string; created: number; model: string } | undefined;
   private usage: Usage | undefined;
@@ -42,17 +34,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
     /** Names the chunks when Gemini's modelVersion does not (the call's target). */
     private readonly model = '',
   ) {
-    this.parser = new SseParser({ onEvent: (ev) => this.onEvent(ev), maxEventBytes });
+    super(maxEventBytes);
   }
 
-  push(bytes: Uint8Array): StreamItem[] {
-    this.parser.push(bytes);
-    return this.take();
-  }
-
-  end(): { items: StreamItem[]; cut: boolean } {
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
+  override end(): { items: StreamItem[]; cut: boolean } {
+    const { items, cut } = super.end();
     const complete =
       !cut &&
       !this.failed &&
@@ -65,16 +51,10 @@ export class GeminiStreamDecoder implements StreamDecoder {
       }
       this.items.push({ kind: 'done' });
     }
-    return { items: this.take(), cut };
+    return { items: [...items, ...this.take()], cut };
   }
 
-  private take(): StreamItem[] {
-    const items = this.items;
-    this.items = [];
-    return items;
-  }
-
-  private onEvent(ev: SseEvent): void {
+  protected onEvent(ev: SseEvent): void {
     if (this.failed) return;
     let res: JsonObject;
     try {

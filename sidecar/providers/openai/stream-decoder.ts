@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
-import { SseEventTooLargeError } from '../../stream/sse-parser.js';
+import { eventTooLarge } from '../sse-decoder.js';
 import { afterFirstBlankLine, skipJsonString, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { ChunkTemplate } from './chunk-template.js';
@@ -39,11 +39,9 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     try {
       this.read(buf);
     } catch (err) {
-      if (!(err instanceof SseEventTooLargeError)) throw err;
       // What the read completed before the oversized event still goes out, then the error.
+      this.items.push(eventTooLarge(err));
       this.failed = true;
-      const failure = { code: err.code, status: err.status, message: err.message };
-      this.items.push({ kind: 'error', failure: { ...failure, detail: 'event_too_large' } });
     }
     return this.take();
   }
