@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKey } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { GatewayError } from '../errors.js';
 
 /** Who is calling: the key's id and whom its cost is charged to. */
 export interface Identity {
@@ -60,4 +61,23 @@ export class KeyRing {
     if (entry === undefined || !timingSafeEqual(entry.digest, digest)) return 'invalid';
     return entry.identity;
   }
+}
+
+/**
+ * The caller behind an Authorization header value, for a route that needs one: undefined
+ * when the ring is empty (loopback-only mode, enforced at startup), the 401s otherwise.
+ * `missingHint` tells the client how this route takes its key.
+ */
+export function requireIdentity(
+  keys: KeyRing,
+  authorization: string | undefined,
+  missingHint: string,
+): Identity | undefined {
+  if (keys.size === 0) return undefined;
+  const result = keys.identify(authorization);
+  if (result === 'missing') throw new GatewayError('GW_ERR_AUTH_MISSING_KEY', missingHint);
+  if (result === 'invalid') {
+    throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', 'The API key is not valid for this sidecar.');
+  }
+  return result;
 }

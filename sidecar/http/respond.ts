@@ -1,5 +1,6 @@
 import type { RequestContext } from '../api/context.js';
 import { GatewayError } from '../errors.js';
+import type { Logger } from '../observe/logger.js';
 import type { UpstreamFailure } from '../providers/adapter.js';
 import type { HeaderList, HttpReply } from './types.js';
 
@@ -40,4 +41,32 @@ export function toGatewayError(f: UpstreamFailure): GatewayError {
     status: f.status,
     headers: f.retryAfter === undefined ? undefined : { 'retry-after': f.retryAfter },
   });
+}
+
+/**
+ * How a route's handler failure leaves: a GatewayError in the error envelope (the request
+ * was refused unless something already said otherwise); anything else is a bug, logged
+ * with its stack and answered with GW_ERR_INTERNAL, which names only the request id.
+ */
+export function failRequest(
+  reply: HttpReply,
+  ctx: RequestContext,
+  err: unknown,
+  logger: Logger,
+): void {
+  if (err instanceof GatewayError) {
+    if (ctx.outcome === 'ok') ctx.outcome = 'rejected';
+    sendError(reply, ctx, err);
+    return;
+  }
+  ctx.outcome = 'internal_error';
+  logger.error('unhandled error', {
+    request_id: ctx.requestId,
+    error: err instanceof Error ? err.stack : String(err),
+  });
+  sendError(
+    reply,
+    ctx,
+    new GatewayError('GW_ERR_INTERNAL', `Internal error (request ${ctx.requestId}).`),
+  );
 }

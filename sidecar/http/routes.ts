@@ -5,10 +5,10 @@ import { handleAnthropicMessages } from '../api/anthropic/messages.js';
 import { handleChat, type ChatDeps } from '../api/chat.js';
 import { RequestContext } from '../api/context.js';
 import { getModel, listModels } from '../api/models.js';
-import type { KeyRing } from '../auth/keys.js';
+import { requireIdentity, type KeyRing } from '../auth/keys.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import { sendError, sendJson } from './respond.js';
+import { failRequest, sendJson } from './respond.js';
 import type { Handler, HttpReply, HttpRequest } from './types.js';
 
 export interface RouteDeps extends ChatDeps {
@@ -107,21 +107,7 @@ export function createHandler(deps: RouteDeps): Handler {
       if (entry.auth) authenticate(req, ctx, deps.keys);
       await entry.run(req, reply, ctx);
     } catch (err) {
-      if (err instanceof GatewayError) {
-        if (ctx.outcome === 'ok') ctx.outcome = 'rejected';
-        sendError(reply, ctx, err);
-      } else {
-        ctx.outcome = 'internal_error';
-        deps.logger.error('unhandled error', {
-          request_id: ctx.requestId,
-          error: err instanceof Error ? err.stack : String(err),
-        });
-        sendError(
-          reply,
-          ctx,
-          new GatewayError('GW_ERR_INTERNAL', `Internal error (request ${ctx.requestId}).`),
-        );
-      }
+      failRequest(reply, ctx, err, deps.logger);
     }
     deps.metrics.response(ctx.status);
     logRequest(deps.logger, ctx);
@@ -140,18 +126,11 @@ function healthReport(deps: RouteDeps): { endpoints: object[] } {
 }
 
 function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): void {
-  if (keys.size === 0) return; // loopback-only mode, enforced at startup
-  const result = keys.identify(req.headers.get('authorization'));
-  if (result === 'missing') {
-    throw new GatewayError(
-      'GW_ERR_AUTH_MISSING_KEY',
-      'Send your modelgate API key as "Authorization: Bearer <key>".',
-    );
-  }
-  if (result === 'invalid') {
-    throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', 'The API key is not valid for this sidecar.');
-  }
-  ctx.identity = result;
+  ctx.identity = requireIdentity(
+    keys,
+    req.headers.get('authorization'),
+    'Send your modelgate API key as "Authorization: Bearer <key>".',
+  );
 }
 
 function logRequest(logger: Logger, ctx: RequestContext): void {

@@ -2,9 +2,8 @@
 // request is translated to the canonical OpenAI body and runs through the chat handler; the
 // answer is translated back by AnthropicReply. Every failure leaves in Anthropic's envelope.
 
-import type { KeyRing } from '../../auth/keys.js';
-import { GatewayError } from '../../errors.js';
-import { sendError } from '../../http/respond.js';
+import { requireIdentity, type KeyRing } from '../../auth/keys.js';
+import { failRequest } from '../../http/respond.js';
 import type { HttpReply, HttpRequest } from '../../http/types.js';
 import type { Logger } from '../../observe/logger.js';
 import { handleChat, type ChatDeps } from '../chat.js';
@@ -38,18 +37,7 @@ export async function handleAnthropicMessages(
     });
     await handleChat(canonical(req, translated.body), anthropic, ctx, deps);
   } catch (err) {
-    if (err instanceof GatewayError) {
-      if (ctx.outcome === 'ok') ctx.outcome = 'rejected';
-      sendError(anthropic, ctx, err);
-      return;
-    }
-    ctx.outcome = 'internal_error';
-    deps.logger.error('unhandled error', {
-      request_id: ctx.requestId,
-      error: err instanceof Error ? err.stack : String(err),
-    });
-    const internal = `Internal error (request ${ctx.requestId}).`;
-    sendError(anthropic, ctx, new GatewayError('GW_ERR_INTERNAL', internal));
+    failRequest(anthropic, ctx, err, deps.logger);
   }
 }
 
@@ -58,21 +46,12 @@ export async function handleAnthropicMessages(
  * token); both name the same sidecar key as the OpenAI routes' bearer token.
  */
 function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): void {
-  if (keys.size === 0) return; // loopback-only mode, enforced at startup
   const apiKey = req.headers.get('x-api-key');
-  const result = keys.identify(
+  ctx.identity = requireIdentity(
+    keys,
     apiKey !== undefined ? `Bearer ${apiKey}` : req.headers.get('authorization'),
+    'Send your modelgate API key as "x-api-key: <key>" or "Authorization: Bearer <key>".',
   );
-  if (result === 'missing') {
-    throw new GatewayError(
-      'GW_ERR_AUTH_MISSING_KEY',
-      'Send your modelgate API key as "x-api-key: <key>" or "Authorization: Bearer <key>".',
-    );
-  }
-  if (result === 'invalid') {
-    throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', 'The API key is not valid for this sidecar.');
-  }
-  ctx.identity = result;
 }
 
 /** The request as the chat handler takes it: canonical body, client credentials removed. */
