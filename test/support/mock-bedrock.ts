@@ -2,8 +2,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { create } from '@bufbuild/protobuf';
 import { PolicySchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import { memoryLogger } from '../../sidecar/observe/logger.js';
-import { startSidecar, type HttpKind } from '../../sidecar/sidecar.js';
+import type { HttpKind } from '../../sidecar/sidecar.js';
 import {
   cut as cutWrites,
   headerRecord,
@@ -12,7 +11,7 @@ import {
   writeStream,
   type PlayContext,
 } from './mock-server.js';
-import type { TestSidecar } from './sidecar.js';
+import { startTestSidecar, type TestSidecar } from './sidecar.js';
 
 // A strict stand-in for the Bedrock runtime's Converse and ConverseStream operations. It
 // checks SigV4 signatures with its own verifier (written apart from the sidecar's signer, from
@@ -1070,11 +1069,5 @@ export async function startBedrockSidecar(
   env: Record<string, string>,
   http: HttpKind = 'auto',
 ): Promise<TestSidecar> {
-  const logger = memoryLogger('debug');
-  const sidecar = await startSidecar({ policy, logger, http, port: 0, env });
-  return Object.assign(sidecar, {
-    logs: logger.lines,
-    requestLogs: () => logger.lines.filter((l) => l.msg === 'request'),
-    stop: async () => void (await sidecar.drain(500)),
-  });
+  return startTestSidecar(policy, http, env);
 }

@@ -4,8 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicySchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import { memoryLogger } from '../../sidecar/observe/logger.js';
-import { startSidecar, type HttpKind } from '../../sidecar/sidecar.js';
+import type { HttpKind } from '../../sidecar/sidecar.js';
 import {
   googleError,
   startMockGemini,
@@ -14,7 +13,7 @@ import {
   type RecordedRequest,
   type ScriptStep,
 } from './mock-gemini.js';
-import { PROVIDER_SECRET, type TestSidecar } from './sidecar.js';
+import { startTestSidecar, type TestSidecar } from './sidecar.js';
 
 // A stand-in for Vertex AI: Google's OAuth token endpoint (it verifies the service account's
 // RS256 assertion with the account's public key and checks iss, aud, scope and lifetime, as
@@ -339,17 +338,5 @@ export async function startVertexSidecar(
   env: Record<string, string>,
   http: HttpKind = 'auto',
 ): Promise<TestSidecar> {
-  const logger = memoryLogger('debug');
-  const sidecar = await startSidecar({
-    policy,
-    logger,
-    http,
-    port: 0,
-    env: { TEST_PROVIDER_KEY: PROVIDER_SECRET, ...env },
-  });
-  return Object.assign(sidecar, {
-    logs: logger.lines,
-    requestLogs: () => logger.lines.filter((l) => l.msg === 'request'),
-    stop: async () => void (await sidecar.drain(500)),
-  });
+  return startTestSidecar(policy, http, env);
 }

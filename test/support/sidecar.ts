@@ -57,9 +57,11 @@ export function testPolicy(opts: TestPolicyOptions): Policy {
   });
 }
 
+/** `env` is merged after TEST_PROVIDER_KEY, so a test may override it or add its own. */
 export async function startTestSidecar(
   policy: Policy,
   http: HttpKind = 'auto',
+  env: Record<string, string> = {},
 ): Promise<TestSidecar> {
   const logger = memoryLogger('debug');
   const sidecar = await startSidecar({
@@ -67,7 +69,7 @@ export async function startTestSidecar(
     logger,
     http,
     port: 0,
-    env: { TEST_PROVIDER_KEY: PROVIDER_SECRET },
+    env: { TEST_PROVIDER_KEY: PROVIDER_SECRET, ...env },
   });
   return Object.assign(sidecar, {
     logs: logger.lines,
