@@ -12,6 +12,7 @@ import { loadUws, startUwsFront } from './http/uws-front.js';
 import { RequestContext } from './api/context.js';
 import type { Logger } from './observe/logger.js';
 import { buildProviders, closeProviders } from './providers/registry.js';
+import { SLICE_COUNT } from './health/health-engine.js';
 import { HealthTable, loadHealthKernel } from './health/health-kernel.js';
 import { Metrics } from './observe/metrics.js';
 import { Breakers } from './routing/breaker.js';
@@ -85,7 +86,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const healthKernel = await loadHealthKernel();
   const windowMs = policy.routing?.healthWindowMs || 60_000;
   const table = new HealthTable(healthKernel, {
-    sliceMs: Math.max(1, Math.round(windowMs / 12)),
+    sliceMs: Math.max(1, Math.round(windowMs / SLICE_COUNT)),
     // One sample's worth of "unknown": enough to keep a lone fast answer from looking
     // perfect, little enough that a few fast probes outweigh it. A recovered endpoint still
     // waits for its slow samples to leave the window (bench/results/fleet-*.md).

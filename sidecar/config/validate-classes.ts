@@ -2,6 +2,8 @@
 // are in validate.ts.
 
 import type { ModelClass, Provider, Routing } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { SLICE_COUNT } from '../health/health-engine.js';
+import { MAX_ATTEMPTS } from '../routing/model-table.js';
 
 type Report = (path: string, reason: string) => void;
 
@@ -41,7 +43,9 @@ export function checkClasses(
       if (endpoints.has(key)) report(ep, `"${key}" appears twice in the chain`);
       endpoints.add(key);
     });
-    if (c.maxAttempts > 5) report(`${at}.max_attempts`, `at most 5, got ${c.maxAttempts}`);
+    if (c.maxAttempts > MAX_ATTEMPTS) {
+      report(`${at}.max_attempts`, `at most ${MAX_ATTEMPTS}, got ${c.maxAttempts}`);
+    }
     c.failoverOnStatus.forEach((status, j) => {
       if (status < 400 || status > 599) {
         report(
@@ -69,15 +73,19 @@ export function checkModelClass(
   if (model.target !== '') report(`${at}.target`, 'give either class or target, not both');
 }
 
+/** A health window slice shorter than this would count mostly noise. */
+const MIN_SLICE_MS = 100;
+
 export function checkRouting(routing: Routing, report: Report): void {
   const share = routing.exploreShare;
   if (share !== undefined && !(share >= 0 && share <= 1)) {
     report('routing.explore_share', `must be from 0 to 1, got ${share}`);
   }
-  if (routing.healthWindowMs !== 0 && routing.healthWindowMs < 1200) {
+  const shortest = SLICE_COUNT * MIN_SLICE_MS;
+  if (routing.healthWindowMs !== 0 && routing.healthWindowMs < shortest) {
     report(
       'routing.health_window_ms',
-      `at least 1200 (12 slices of 100 ms), got ${routing.healthWindowMs}`,
+      `at least ${shortest} (${SLICE_COUNT} slices of ${MIN_SLICE_MS} ms), got ${routing.healthWindowMs}`,
     );
   }
 }

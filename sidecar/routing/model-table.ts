@@ -48,7 +48,8 @@ interface Pattern {
   price?: Price;
 }
 
-const MAX_ATTEMPTS = 5;
+/** The most endpoints one request may try (a class's max_attempts may not exceed it). */
+export const MAX_ATTEMPTS = 5;
 const MAX_MATCHED = 4096;
 
 /** Public model names to routes: exact names first, then the longest matching prefix. */
