@@ -1,7 +1,7 @@
 // Maps transport-level errors (connect refused, reset, timeouts) to client-facing failures.
 // Upstream HTTP statuses are the adapters' to classify; this is what happens below HTTP.
 
-import type { UpstreamFailure } from './adapter.js';
+import type { UpstreamFailure, UpstreamHeaders } from './adapter.js';
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
@@ -56,4 +56,10 @@ export function scrubMessage(message: string, secrets: readonly string[] = []): 
     .replace(/\b(sk|pk|rk|gsk|xai|key)[-_][A-Za-z0-9_*\-]{6,}/g, '$1-***')
     .replace(/Bearer\s+\S+/gi, 'Bearer ***')
     .slice(0, 2000);
+}
+
+/** The first value of a response header (Node gives repeated headers as an array). */
+export function firstHeader(headers: UpstreamHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

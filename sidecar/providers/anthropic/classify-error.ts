@@ -1,5 +1,5 @@
 import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
-import { isContextLengthMessage, scrubMessage } from '../failures.js';
+import { firstHeader, isContextLengthMessage, scrubMessage } from '../failures.js';
 
 // Anthropic's errors (https://docs.anthropic.com/en/api/errors) arrive as
 // `{"type":"error","error":{"type":...,"message":...}}`, either with an HTTP status or, once
@@ -51,7 +51,7 @@ export function classifyAnthropicError(
     payload = undefined; // a proxy's HTML page, or nothing
   }
   const err = readAnthropicError(payload);
-  const retryAfter = header(headers, 'retry-after');
+  const retryAfter = firstHeader(headers, 'retry-after');
   return failureFor(status, err, { ctx, retryAfter, detail: `http_${status}` });
 }
 
@@ -128,9 +128,4 @@ function failureFor(status: number, err: ErrorBody, fc: FailureContext): Upstrea
 
 function withText(prefix: string, err: ErrorBody, ctx: ClassifyContext): string {
   return err.message ? `${prefix}: ${scrubMessage(err.message, ctx.secrets)}` : `${prefix}.`;
-}
-
-function header(headers: UpstreamHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

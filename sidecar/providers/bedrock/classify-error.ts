@@ -1,5 +1,5 @@
 import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
-import { isContextLengthMessage, scrubMessage } from '../failures.js';
+import { firstHeader, isContextLengthMessage, scrubMessage } from '../failures.js';
 
 // Bedrock names its errors in the `x-amzn-errortype` header ("ThrottlingException:http://...")
 // with `{"message": "..."}` as the body; inside a ConverseStream the same names arrive as
@@ -35,7 +35,7 @@ export function classifyBedrockError(
   ctx: ClassifyContext,
 ): UpstreamFailure {
   const type = errorType(headers, body);
-  return classify(type, status, readMessage(body), ctx, header(headers, 'retry-after'));
+  return classify(type, status, readMessage(body), ctx, firstHeader(headers, 'retry-after'));
 }
 
 /** Maps an exception frame (`:message-type: exception`) found inside a 200 ConverseStream. */
@@ -133,7 +133,7 @@ const IN_STREAM_STATUS: Record<string, number | undefined> = {
 
 function errorType(headers: UpstreamHeaders, body: Buffer): string {
   // "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"
-  const fromHeader = header(headers, 'x-amzn-errortype')?.split(':')[0].trim();
+  const fromHeader = firstHeader(headers, 'x-amzn-errortype')?.split(':')[0].trim();
   if (fromHeader) return fromHeader;
   try {
     const parsed = JSON.parse(body.toString()) as { __type?: unknown };
@@ -152,9 +152,4 @@ function readMessage(body: Uint8Array): string {
   } catch {
     return '';
   }
-}
-
-function header(headers: UpstreamHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

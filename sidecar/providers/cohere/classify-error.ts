@@ -3,7 +3,7 @@
 // `{"id": "...", "message": "..."}`.
 
 import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
-import { isContextLengthMessage, scrubMessage } from '../failures.js';
+import { firstHeader, isContextLengthMessage, scrubMessage } from '../failures.js';
 
 export interface CohereErrorContext {
   providerId: string;
@@ -44,7 +44,7 @@ export function classifyCohereError(
   // The provider's own status travels along for failover rules (failover_on_status).
   const detail = `http_${status}`;
   const upstreamStatus = status;
-  const retryAfter = header(headers, 'retry-after');
+  const retryAfter = firstHeader(headers, 'retry-after');
 
   switch (status) {
     case 401:
@@ -128,9 +128,4 @@ export function failedGeneration(
     message: `Provider "${ctx.providerId}" failed${where}${text}`,
     detail: 'finish:ERROR',
   };
-}
-
-function header(headers: UpstreamHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -3,7 +3,7 @@
 // (cloud.google.com/apis/design/errors); Vertex streaming endpoints wrap it in an array.
 
 import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
-import { isContextLengthMessage, scrubMessage } from '../failures.js';
+import { firstHeader, isContextLengthMessage, scrubMessage } from '../failures.js';
 
 export interface GoogleError {
   code?: number;
@@ -49,7 +49,7 @@ export function classifyGoogleError(
   body: Buffer | string,
   ctx: ClassifyContext,
 ): UpstreamFailure {
-  return classifyStatus(status, readGoogleError(body), ctx, header(headers, 'retry-after'));
+  return classifyStatus(status, readGoogleError(body), ctx, firstHeader(headers, 'retry-after'));
 }
 
 /** An error object found inside a 200 stream, classified by the code it carries. */
@@ -126,9 +126,4 @@ function retryDelaySeconds(err: GoogleError): string | undefined {
     if (Number.isFinite(seconds)) return String(Math.max(1, Math.ceil(seconds)));
   }
   return undefined;
-}
-
-function header(headers: UpstreamHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

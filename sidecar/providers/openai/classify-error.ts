@@ -1,5 +1,5 @@
 import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
-import { isContextLengthMessage, scrubMessage } from '../failures.js';
+import { firstHeader, isContextLengthMessage, scrubMessage } from '../failures.js';
 
 interface OpenAIErrorBody {
   message?: unknown;
@@ -41,7 +41,7 @@ export function classifyOpenAIError(
     : `Provider "${ctx.providerId}" answered HTTP ${status}.`;
   const param = typeof err.param === 'string' ? err.param : null;
   const detail = `http_${status}${typeof err.code === 'string' ? `:${err.code}` : ''}`;
-  const retryAfter = header(headers, 'retry-after');
+  const retryAfter = firstHeader(headers, 'retry-after');
   const f = (failure: Omit<UpstreamFailure, 'upstreamStatus'>): UpstreamFailure => ({
     ...failure,
     upstreamStatus: status,
@@ -98,9 +98,4 @@ export function classifyStreamError(payload: unknown, ctx: ClassifyContext): Ups
     return { code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, detail };
   }
   return { code: 'GW_ERR_STREAM_UPSTREAM_ERROR', status: 502, message, detail };
-}
-
-function header(headers: UpstreamHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
