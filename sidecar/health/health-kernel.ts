@@ -226,6 +226,14 @@ export class HealthTable {
     );
   }
 
+  /** Every tracked endpoint's snapshot, named: what /metrics and /health/endpoints show. */
+  snapshots(nowMs: number): ({ endpoint: string } & EndpointHealth)[] {
+    return [...this.endpoints()].map(([endpoint, slot]) => ({
+      endpoint,
+      ...this.snapshot(slot, nowMs),
+    }));
+  }
+
   snapshot(slot: number, nowMs: number): EndpointHealth {
     this.#checkSlot(slot);
     const v = this.#snapshot;

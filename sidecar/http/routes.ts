@@ -116,13 +116,7 @@ export function createHandler(deps: RouteDeps): Handler {
 
 /** The numbers /metrics exposes, as JSON: one object per endpoint. */
 function healthReport(deps: RouteDeps): { endpoints: object[] } {
-  const now = deps.health.now();
-  const table = deps.health.table;
-  const endpoints = [...table.endpoints()].map(([id, slot]) => ({
-    endpoint: id,
-    ...table.snapshot(slot, now),
-  }));
-  return { endpoints };
+  return { endpoints: deps.health.table.snapshots(deps.health.now()) };
 }
 
 function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): void {

@@ -27,13 +27,12 @@ export class Metrics {
     const out: string[] = [];
     const gauge = (name: string, help: string, pick: (h: EndpointRow) => number): void => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-      for (const row of rows) out.push(`${name}{endpoint="${esc(row.id)}"} ${num(pick(row))}`);
+      for (const row of rows) {
+        out.push(`${name}{endpoint="${esc(row.endpoint)}"} ${num(pick(row))}`);
+      }
     };
-    type EndpointRow = ReturnType<HealthTable['snapshot']> & { id: string };
-    const rows: EndpointRow[] = [...health.endpoints()].map(([id, slot]) => ({
-      id,
-      ...health.snapshot(slot, now),
-    }));
+    type EndpointRow = ReturnType<HealthTable['snapshots']>[number];
+    const rows = health.snapshots(now);
 
     out.push(
       '# HELP modelgate_endpoint_latency_ms Total latency of successful requests, last 60 s.',
@@ -46,7 +45,7 @@ export class Metrics {
         ['0.99', row.p99Ms],
       ] as const) {
         out.push(
-          `modelgate_endpoint_latency_ms{endpoint="${esc(row.id)}",quantile="${q}"} ${num(v)}`,
+          `modelgate_endpoint_latency_ms{endpoint="${esc(row.endpoint)}",quantile="${q}"} ${num(v)}`,
         );
       }
     }
@@ -58,7 +57,9 @@ export class Metrics {
         ['0.95', row.ttftP95Ms],
         ['0.99', row.ttftP99Ms],
       ] as const) {
-        out.push(`modelgate_endpoint_ttft_ms{endpoint="${esc(row.id)}",quantile="${q}"} ${num(v)}`);
+        out.push(
+          `modelgate_endpoint_ttft_ms{endpoint="${esc(row.endpoint)}",quantile="${q}"} ${num(v)}`,
+        );
       }
     }
     gauge(
