@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { startFaultyProvider, type FaultyProvider } from './mocks/faulty-provider.js';
-import { freePort, startPinned, waitForHttp } from './support/processes.js';
+import { freePort } from './support/processes.js';
+import { startSidecarProcess, type Server } from './support/rig.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,18 +117,23 @@ async function runMode(ordered: boolean): Promise<ModeResult> {
   const providers = await Promise.all(
     [1, 2, 3].map((seed) => startFaultyProvider({ seed, delayMs: 2 })),
   );
-  const dir = mkdtempSync(join(tmpdir(), 'modelgate-failover-'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'config.yaml'), config(providers, port, ordered));
-  const log = openSync(join(dir, 'sidecar.log'), 'w');
-  const { proc } = startPinned({
-    name: 'sidecar',
-    cpu: 0,
-    command: process.execPath,
-    args: [DIST, 'start', '--config', join(dir, 'config.yaml')],
-    stdout: log,
-  });
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  let sidecar: Server;
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-failover-'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'config.yaml'), config(providers, port, ordered));
+    sidecar = await startSidecarProcess({
+      main: DIST,
+      configPath: join(dir, 'config.yaml'),
+      port,
+      stdout: openSync(join(dir, 'sidecar.log'), 'w'),
+    });
+  } catch (err) {
+    // startSidecarProcess has stopped the sidecar; the providers are ours to close.
+    await Promise.all(providers.map((p) => p.close()));
+    throw err;
+  }
+  const { proc, port } = sidecar;
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
   try {
     await runPhase('warm-up', pool);

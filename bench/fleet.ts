@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { freePort, sleep, startPinned, waitForHttp } from './support/processes.js';
+import { freePort, sleep, type Pinned } from './support/processes.js';
+import { startSidecarProcess } from './support/rig.js';
 import { drive } from './fleet/load.js';
 import { startFleetProvider, type FleetProvider } from './fleet/provider.js';
 import { render, type ModeRun } from './fleet/report.js';
@@ -109,18 +110,22 @@ async function main(): Promise<void> {
   const port = await freePort();
   const yaml = config(fleet, port);
   writeFileSync(join(dir, 'config.yaml'), yaml);
-  const log = openSync(join(dir, 'sidecar.log'), 'w');
-  const { proc } = startPinned({
-    name: 'sidecar',
-    cpu: 0,
-    command: process.execPath,
-    args: [DIST, 'start', '--config', join(dir, 'config.yaml')],
-    stdout: log,
-  });
+  let proc: Pinned;
+  try {
+    ({ proc } = await startSidecarProcess({
+      main: DIST,
+      configPath: join(dir, 'config.yaml'),
+      port,
+      stdout: openSync(join(dir, 'sidecar.log'), 'w'),
+    }));
+  } catch (err) {
+    // startSidecarProcess has stopped the sidecar; the fleet is ours to close.
+    await Promise.all(fleet.map((p) => p.close()));
+    throw err;
+  }
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
   const runs: ModeRun[] = [];
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
     // Warm the sidecar's JIT and pools up on endpoints no mode uses.
     await drive({
       pool,

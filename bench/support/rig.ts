@@ -68,13 +68,21 @@ export interface SidecarStart {
   /** The compiled entry point, dist/sidecar/main.js of this or another build. */
   main: string;
   configPath: string;
-  http: 'uws' | 'node';
+  /** Passed as --http; when absent the sidecar picks (auto). */
+  http?: 'uws' | 'node';
+  /** Passed as --port, which overrides the config's listen port; a free port when absent. */
+  port?: number;
+  /** Where its stdout (the log) goes; /dev/null when absent. */
+  stdout?: number;
   cpuProfDir?: string;
 }
 
-/** Starts the sidecar with its one log line per request going to /dev/null. */
+/**
+ * Starts the sidecar, its one log line per request going to `stdout` (by default /dev/null),
+ * and waits for /healthz; if it does not answer, stops the process and throws.
+ */
 export async function startSidecarProcess(opts: SidecarStart): Promise<Server> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const { proc } = startPinned({
     name: 'sidecar',
     cpu: PROXY_CPU,
@@ -83,9 +91,10 @@ export async function startSidecarProcess(opts: SidecarStart): Promise<Server> {
       ...profilerFlags(opts.cpuProfDir),
       opts.main,
       'start',
-      ...['--config', opts.configPath, '--port', String(port), '--http', opts.http],
+      ...['--config', opts.configPath, '--port', String(port)],
+      ...(opts.http === undefined ? [] : ['--http', opts.http]),
     ],
-    stdout: openSync('/dev/null', 'w'),
+    stdout: opts.stdout ?? openSync('/dev/null', 'w'),
   });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
