@@ -14,6 +14,7 @@ import {
   type HealthEvent,
 } from '../sidecar/health/health-kernel.js';
 import { ReferenceHealthKernel } from '../sidecar/health/health-reference.js';
+import { median } from './support/latency-report.js';
 
 const ENDPOINTS = 16;
 const EVENT_POOL = 8192;
@@ -22,7 +23,7 @@ const PREFILL_EVENTS = 70_000; // more than a window, so slices have expired at 
 const SELECTION_SIZES = [3, ENDPOINTS];
 const SELECTION_SPACING_MS = 0.05;
 const WARMUP_ROUNDS = 2;
-const ROUNDS = 9;
+const ROUNDS = 9; // odd, so that the median is one of the rounds
 const OPS_PER_ROUND = 20_000;
 
 interface Contender {
@@ -78,11 +79,6 @@ function makeEvents(next: () => number): { slot: number; event: HealthEvent }[] 
     }
     return { slot: Math.floor(next() * ENDPOINTS), event };
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
 }
 
 // Percentiles and counts must match exactly; the rest to the stated tolerance. Returns the
