@@ -58,6 +58,26 @@ export function scrubMessage(message: string, secrets: readonly string[] = []): 
     .slice(0, 2000);
 }
 
+/** A 200 whose body is not what the provider documents; `what` says what came instead. */
+export function badResponse(providerId: string, what: string): UpstreamFailure {
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message: `Provider "${providerId}" answered with ${what}.`,
+    detail: 'bad_body',
+  };
+}
+
+/** An SSE event whose data is not a JSON object (the OpenAI and Anthropic stream decoders). */
+export function badFrame(providerId: string): UpstreamFailure {
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message: `Provider "${providerId}" sent a stream event that is not JSON.`,
+    detail: 'stream:not_json',
+  };
+}
+
 /** The first value of a response header (Node gives repeated headers as an array). */
 export function firstHeader(headers: UpstreamHeaders, name: string): string | undefined {
   const value = headers[name];

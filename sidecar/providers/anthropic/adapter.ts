@@ -1,10 +1,5 @@
-import type {
-  ChatAdapter,
-  ChatCall,
-  JsonObject,
-  UpstreamFailure,
-  UpstreamRequest,
-} from '../adapter.js';
+import type { ChatAdapter, ChatCall, JsonObject, UpstreamRequest } from '../adapter.js';
+import { badResponse } from '../failures.js';
 import { AnthropicStreamDecoder } from './anthropic-stream.js';
 import { anthropicToOpenAI } from './anthropic-to-openai.js';
 import {
@@ -99,13 +94,4 @@ function withPassHeaders(
     headers[name] = value;
   }
   return headers;
-}
-
-function badResponse(providerId: string, what: string): UpstreamFailure {
-  return {
-    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-    status: 502,
-    message: `Provider "${providerId}" answered with ${what}.`,
-    detail: 'bad_body',
-  };
 }

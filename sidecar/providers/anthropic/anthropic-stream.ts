@@ -1,4 +1,5 @@
 import type { SseEvent } from '../../stream/sse-parser.js';
+import { badFrame } from '../failures.js';
 import { SseStreamDecoder } from '../sse-decoder.js';
 import type { ChunkShape, JsonObject, StreamItem, Usage } from '../adapter.js';
 import { classifyAnthropicStreamError, type ClassifyContext } from './classify-error.js';
@@ -49,10 +50,10 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
     try {
       data = JSON.parse(ev.data) as JsonObject;
     } catch {
-      return this.fail(this.badFrame());
+      return this.fail(badFrame(this.ctx.providerId));
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      return this.fail(this.badFrame());
+      return this.fail(badFrame(this.ctx.providerId));
     }
 
     switch (typeof data.type === 'string' ? data.type : ev.event) {
@@ -191,14 +192,5 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
   private fail(failure: ReturnType<typeof classifyAnthropicStreamError>): void {
     this.failed = true;
     this.items.push({ kind: 'error', failure });
-  }
-
-  private badFrame() {
-    return {
-      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-      status: 502,
-      message: `Provider "${this.ctx.providerId}" sent a stream event that is not JSON.`,
-      detail: 'stream:not_json',
-    } as const;
   }
 }

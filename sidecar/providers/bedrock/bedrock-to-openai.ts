@@ -1,4 +1,5 @@
 import type { JsonObject, UpstreamFailure, Usage } from '../adapter.js';
+import { badResponse } from '../failures.js';
 import { finishReason } from './stop-reason.js';
 import { openaiUsage, readBedrockUsage } from './usage.js';
 
@@ -74,13 +75,4 @@ export function toChatCompletion(
   };
   if (usage !== undefined) completion.usage = openaiUsage(usage);
   return { bytes: Buffer.from(JSON.stringify(completion)), usage };
-}
-
-function badResponse(providerId: string, what: string): UpstreamFailure {
-  return {
-    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-    status: 502,
-    message: `Provider "${providerId}" answered with ${what}.`,
-    detail: 'bad_body',
-  };
 }

@@ -1,6 +1,7 @@
 // A non-streamed Cohere v2 chat response into an OpenAI `chat.completion`.
 
 import type { Usage, UpstreamFailure } from '../adapter.js';
+import { badResponse } from '../failures.js';
 import { failedGeneration, type CohereErrorContext } from './classify-error.js';
 import { openAIUsage, readCohereUsage } from './usage.js';
 
@@ -29,11 +30,11 @@ export function cohereToOpenAI(
   try {
     parsed = JSON.parse(body.toString()) as Json;
   } catch {
-    return badResponse(ctx, 'a body that is not JSON');
+    return badResponse(ctx.providerId, 'a body that is not JSON');
   }
   const message = parsed?.message as Json | undefined;
   if (typeof message !== 'object' || message === null) {
-    return badResponse(ctx, 'a chat response without a message');
+    return badResponse(ctx.providerId, 'a chat response without a message');
   }
 
   const reason = String(parsed.finish_reason ?? '');
@@ -98,13 +99,4 @@ function toolCallsOf(calls: unknown): Json[] | undefined {
       function: { name: String(fn.name ?? ''), arguments: args },
     };
   });
-}
-
-function badResponse(ctx: CohereErrorContext, what: string): UpstreamFailure {
-  return {
-    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-    status: 502,
-    message: `Provider "${ctx.providerId}" answered with ${what}.`,
-    detail: 'bad_body',
-  };
 }

@@ -1,6 +1,7 @@
 // A Gemini GenerateContentResponse as an OpenAI chat.completion.
 
 import type { JsonObject, UpstreamFailure, Usage } from '../adapter.js';
+import { badResponse as sharedBadResponse } from '../failures.js';
 import { classifyStreamError, readGoogleError, type ClassifyContext } from './classify-error.js';
 import { finishReason, piecesOf, randomId, type GeminiCandidate } from './gemini-parts.js';
 import { readGeminiUsage, usageJson } from './gemini-usage.js';
@@ -97,10 +98,5 @@ export function completionId(res: JsonObject): string {
 }
 
 export function badResponse(ctx: ClassifyContext, what: string): UpstreamFailure {
-  return {
-    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-    status: 502,
-    message: `Provider "${ctx.providerId}" answered with ${what}.`,
-    detail: 'bad_body',
-  };
+  return sharedBadResponse(ctx.providerId, what);
 }

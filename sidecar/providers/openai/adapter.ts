@@ -1,4 +1,5 @@
-import type { ChatAdapter, ChatCall, UpstreamFailure, UpstreamRequest, Usage } from '../adapter.js';
+import type { ChatAdapter, ChatCall, UpstreamRequest, Usage } from '../adapter.js';
+import { badResponse } from '../failures.js';
 import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './classify-error.js';
 import { upstreamBody } from './request-body.js';
 import { OpenAIStreamDecoder } from './stream-decoder.js';
@@ -134,13 +135,4 @@ function readUsageQuickly(body: Buffer): Usage | undefined {
     }
   }
   return undefined;
-}
-
-function badResponse(providerId: string, what: string): UpstreamFailure {
-  return {
-    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-    status: 502,
-    message: `Provider "${providerId}" answered with ${what}.`,
-    detail: 'bad_body',
-  };
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
+import { badFrame } from '../failures.js';
 import { eventTooLarge } from '../sse-decoder.js';
 import { afterFirstBlankLine, skipJsonString, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
@@ -150,11 +151,11 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      this.items.push({ kind: 'error', failure: this.badFrame() });
+      this.items.push({ kind: 'error', failure: badFrame(this.ctx.providerId) });
       return;
     }
     if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-      this.items.push({ kind: 'error', failure: this.badFrame() });
+      this.items.push({ kind: 'error', failure: badFrame(this.ctx.providerId) });
       return;
     }
     if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
@@ -166,15 +167,6 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     if (shape === 'content') this.sawContent = true;
     const usage: Usage | undefined = readOpenAIUsage(chunk.usage);
     this.items.push({ kind: 'chunk', data, shape, usage, finished });
-  }
-
-  private badFrame() {
-    return {
-      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-      status: 502,
-      message: `Provider "${this.ctx.providerId}" sent a stream event that is not JSON.`,
-      detail: 'stream:not_json',
-    } as const;
   }
 }
 
