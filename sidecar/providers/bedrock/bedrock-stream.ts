@@ -6,10 +6,11 @@ import type {
   UpstreamFailure,
   Usage,
 } from '../adapter.js';
+import { openaiUsageJson } from '../anthropic/anthropic-usage.js';
 import { classifyStreamException, type ClassifyContext } from './classify-error.js';
 import { EventStreamDecoder, EventStreamError, type EventMessage } from './eventstream.js';
 import { finishReason } from './stop-reason.js';
-import { openaiUsage, readBedrockUsage } from './usage.js';
+import { readBedrockUsage } from './usage.js';
 
 // ConverseStream events to OpenAI chunks. Event order (ConverseStreamOutput reference):
 // messageStart, then per content block contentBlockStart (tool blocks only) / Delta / Stop,
@@ -179,7 +180,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
     if (!this.stopped || this.metadata === undefined) return;
     const usage = this.metadata.usage;
     if (usage !== undefined) {
-      const data = `${this.head},"choices":[],"usage":${JSON.stringify(openaiUsage(usage))}}`;
+      const data = `${this.head},"choices":[],"usage":${JSON.stringify(openaiUsageJson(usage))}}`;
       this.items.push({ kind: 'chunk', data, shape: 'usage', usage });
     }
     this.items.push({ kind: 'done' });

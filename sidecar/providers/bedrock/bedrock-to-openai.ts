@@ -1,7 +1,8 @@
 import type { JsonObject, UpstreamFailure, Usage } from '../adapter.js';
 import { badResponse } from '../failures.js';
+import { openaiUsageJson } from '../anthropic/anthropic-usage.js';
 import { finishReason } from './stop-reason.js';
-import { openaiUsage, readBedrockUsage } from './usage.js';
+import { readBedrockUsage } from './usage.js';
 
 // A Converse response to an OpenAI `chat.completion`. Text blocks join into `content`,
 // toolUse blocks become `tool_calls` (their JSON input re-serialised as the arguments text),
@@ -73,6 +74,6 @@ export function toChatCompletion(
       { index: 0, message: out, logprobs: null, finish_reason: finishReason(parsed.stopReason) },
     ],
   };
-  if (usage !== undefined) completion.usage = openaiUsage(usage);
+  if (usage !== undefined) completion.usage = openaiUsageJson(usage);
   return { bytes: Buffer.from(JSON.stringify(completion)), usage };
 }

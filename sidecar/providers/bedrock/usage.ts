@@ -1,8 +1,10 @@
-import type { JsonObject, Usage } from '../adapter.js';
+import type { Usage } from '../adapter.js';
 
 // Converse TokenUsage to OpenAI semantics. Bedrock reports inputTokens apart from the cache
 // reads and writes (as Anthropic does), so the prompt is their sum; each token is counted
 // once, and the detail fields say how many of the prompt came from or went to the cache.
+// The OpenAI `usage` JSON is written by the shared openaiUsageJson (anthropic-usage.ts);
+// readBedrockUsage never sets reasoningTokens, so no completion_tokens_details appears.
 
 export function readBedrockUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -22,16 +24,6 @@ export function readBedrockUsage(value: unknown): Usage | undefined {
   if (cacheRead !== undefined) usage.cachedTokens = cacheRead;
   if (cacheWrite !== undefined) usage.cacheWriteTokens = cacheWrite;
   return usage;
-}
-
-/** The `usage` object of an OpenAI completion or final chunk. */
-export function openaiUsage(usage: Usage): JsonObject {
-  return {
-    prompt_tokens: usage.promptTokens,
-    completion_tokens: usage.completionTokens,
-    total_tokens: usage.totalTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
-  };
 }
 
 function count(value: unknown): number | undefined {
