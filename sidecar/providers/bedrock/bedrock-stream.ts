@@ -117,7 +117,9 @@ export class BedrockStreamDecoder implements StreamDecoder {
 
     let event: BlockEvent;
     try {
-      event = JSON.parse(Buffer.from(payload).toString()) as BlockEvent;
+      // A view on the payload's bytes, not a copy: this runs for every stream event.
+      const json = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString();
+      event = JSON.parse(json) as BlockEvent;
     } catch {
       return this.fail(badResponse(this.meta.ctx.providerId, 'an event that is not JSON'));
     }

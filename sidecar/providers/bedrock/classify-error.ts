@@ -146,7 +146,8 @@ function errorType(headers: UpstreamHeaders, body: Buffer): string {
 
 function readMessage(body: Uint8Array): string {
   try {
-    const parsed = JSON.parse(Buffer.from(body).toString()) as Record<string, unknown>;
+    const json = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString(); // no copy
+    const parsed = JSON.parse(json) as Record<string, unknown>;
     const message = parsed.message ?? parsed.Message;
     return typeof message === 'string' ? message : '';
   } catch {
