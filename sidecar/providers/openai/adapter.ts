@@ -83,8 +83,8 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
       }
       if (parsed?.error !== undefined && parsed.choices === undefined) {
         // Some OpenAI-compatible servers answer 200 with an error body.
-        const status =
-          typeof readErrorBody(body).code === 'number' ? Number(readErrorBody(body).code) : 502;
+        const { code } = readErrorBody(body);
+        const status = typeof code === 'number' ? code : 502;
         return classifyOpenAIError(status >= 400 ? status : 502, {}, body, ctx);
       }
       if (!Array.isArray(parsed?.choices)) {
