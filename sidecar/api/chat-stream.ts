@@ -58,7 +58,7 @@ export class StreamRelay {
 
   handle(item: StreamItem): void {
     if (this.state === State.Ended) return;
-    if (item.kind === 'done') return this.complete();
+    if (item.kind === 'done') return this.complete(item.raw);
     if (item.kind === 'error') return this.fail(item.failure);
     if (item.kind === 'frames') {
       if (this.state === State.Holding) this.commit();
@@ -72,15 +72,15 @@ export class StreamRelay {
       case 'noise':
         return;
       case 'usage':
-        if (this.opts.clientWantsUsage) this.queue(frameData(item.data));
+        if (this.opts.clientWantsUsage) this.queue(item.raw ?? frameData(item.data));
         return;
       case 'lifecycle':
-        this.queue(frameData(item.data));
+        this.queue(item.raw ?? frameData(item.data));
         if (this.state === State.Holding && this.pendingChars > MAX_HELD_CHARS) this.commit();
         return;
       case 'content':
         if (this.state === State.Holding) this.commit();
-        this.queue(frameData(item.data));
+        this.queue(item.raw ?? frameData(item.data));
         return;
     }
   }
@@ -147,9 +147,9 @@ export class StreamRelay {
     }
   }
 
-  private complete(): void {
+  private complete(raw?: Uint8Array): void {
     if (this.state === State.Holding) this.commit();
-    this.queue(DONE_TEXT);
+    this.queue(raw ?? DONE_TEXT);
     this.state = State.Ended;
     this.endPending = true;
   }
@@ -168,14 +168,35 @@ export class StreamRelay {
   }
 }
 
-/** The batch as one buffer: text encoded once, bytes (forwarded runs) copied once. */
+/**
+ * The batch as one buffer: text encoded once, bytes (forwarded events) copied once. When
+ * every frame is a view of one upstream read, back to back, as in a stream forwarded as it
+ * came, the batch is that stretch of the read itself: nothing is copied.
+ */
 function encode(pending: readonly (string | Uint8Array)[]): Uint8Array {
   if (pending.length === 1) {
     const only = pending[0];
     return typeof only === 'string' ? Buffer.from(only) : only;
   }
+  const stretch = adjacentViews(pending);
+  if (stretch !== undefined) return stretch;
   if (pending.every((part) => typeof part === 'string')) return Buffer.from(pending.join(''));
   return Buffer.concat(
     pending.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)),
   );
+}
+
+/** One view spanning the parts, when they are views of one buffer that follow each other. */
+function adjacentViews(parts: readonly (string | Uint8Array)[]): Uint8Array | undefined {
+  const first = parts[0];
+  if (typeof first === 'string') return undefined;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
+    if (typeof part === 'string' || part.buffer !== first.buffer || part.byteOffset !== end) {
+      return undefined;
+    }
+    end += part.byteLength;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }

@@ -73,6 +73,11 @@ export type StreamItem =
       readonly usage?: Usage;
       /** Indices of choices that reached a finish_reason in this chunk. */
       readonly finished?: readonly number[];
+      /**
+       * The upstream's own `data: <data>\n\n` bytes, when the event came framed exactly so
+       * and as plain ASCII: forwarded as they are, with no text to encode again.
+       */
+      readonly raw?: Uint8Array;
     }
   | {
       /**
@@ -83,7 +88,11 @@ export type StreamItem =
       /** Text, or the bytes as read when they are plain ASCII. */
       readonly frames: string | Uint8Array;
     }
-  | { readonly kind: 'done' }
+  | {
+      readonly kind: 'done';
+      /** The upstream's own `data: [DONE]\n\n` bytes, as for a chunk's `raw`. */
+      readonly raw?: Uint8Array;
+    }
   | { readonly kind: 'error'; readonly failure: UpstreamFailure };
 
 /**

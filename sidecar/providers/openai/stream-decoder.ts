@@ -103,7 +103,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       // Not a plain data line, or data spread over several lines: the parser's job.
       if (!text.startsWith(DATA, at) || text.charCodeAt(end + 1) !== LF) break;
       if (end - at > surelyFits && Buffer.byteLength(text.slice(at, end)) > max) break;
-      this.onEvent({ event: '', data: text.slice(at + DATA.length, end) });
+      const raw = bytes?.subarray(at, end + 2);
+      this.onEvent({ event: '', data: text.slice(at + DATA.length, end) }, raw);
       at = end + 2;
     }
     return at;
@@ -131,14 +132,15 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     return items;
   }
 
-  private onEvent(ev: SseEvent): void {
+  /** `raw`: the event's bytes as read, when they are exactly `data: <data>\n\n` in ASCII. */
+  private onEvent(ev: SseEvent, raw?: Uint8Array): void {
     const data = ev.data;
     if (data === '[DONE]') {
-      this.items.push({ kind: 'done' });
+      this.items.push({ kind: 'done', raw });
       return;
     }
     if (ev.event === '' && isPlainTextDelta(data)) {
-      this.items.push({ kind: 'chunk', data, shape: 'content' });
+      this.items.push({ kind: 'chunk', data, shape: 'content', raw });
       this.sawContent = true;
       if (this.template === undefined && this.lessons < MAX_LESSONS) {
         this.lessons++;
@@ -166,7 +168,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     const { shape, finished } = shapeOf(chunk);
     if (shape === 'content') this.sawContent = true;
     const usage: Usage | undefined = readOpenAIUsage(chunk.usage);
-    this.items.push({ kind: 'chunk', data, shape, usage, finished });
+    this.items.push({ kind: 'chunk', data, shape, usage, finished, raw });
   }
 }
 
