@@ -1,23 +1,16 @@
 // Composition root: from a validated Policy to a serving sidecar, and back down on SIGTERM.
 
 import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
-import { KeyRing } from './auth/keys.js';
 import { DEFAULT_LISTEN, withDefaultLimits } from './config/defaults.js';
 import { GatewayError } from './errors.js';
 import { startNodeFront } from './http/node-front.js';
 import { sendError } from './http/respond.js';
-import { createHandler } from './http/routes.js';
 import type { FrontOptions, RunningFront } from './http/types.js';
 import { loadUws, startUwsFront } from './http/uws-front.js';
 import { RequestContext } from './api/context.js';
+import { composeHandler } from './compose.js';
+import { closeProviders } from './providers/registry.js';
 import type { Logger } from './observe/logger.js';
-import { buildProviders, closeProviders } from './providers/registry.js';
-import { SLICE_COUNT } from './health/health-engine.js';
-import { HealthTable, loadHealthKernel } from './health/health-kernel.js';
-import { Metrics } from './observe/metrics.js';
-import { Breakers } from './routing/breaker.js';
-import { HealthRouter } from './routing/health-router.js';
-import { ModelTable } from './routing/model-table.js';
 
 export type HttpKind = 'auto' | 'uws' | 'node';
 
@@ -37,9 +30,6 @@ export interface Sidecar {
   /** Stops accepting, lets in-flight work finish up to the deadline, then closes. */
   drain(deadlineMs?: number): Promise<{ clean: boolean }>;
 }
-
-/** Share of requests that start on a non-best endpoint to see whether it recovered. */
-const DEFAULT_EXPLORE_SHARE = 0.05;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -64,56 +54,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     );
   }
 
-  const providers = buildProviders(policy, {
-    env,
-    connectTimeoutMs: limits.connectTimeoutMs,
-    maxStreamEventBytes: limits.maxStreamEventBytes,
-  });
-  const models = new ModelTable(
-    policy,
-    providers,
-    {
-      connectMs: limits.connectTimeoutMs,
-      firstByteMs: limits.firstByteTimeoutMs,
-      // Reasoning models may think for minutes before the first token: by default only the
-      // idle gap and the total deadline bound that wait; a class can set a tighter one.
-      firstTokenMs: limits.requestTimeoutMs,
-      idleMs: limits.idleTimeoutMs,
-      totalMs: limits.requestTimeoutMs,
-    },
-    (model, chain) => logger.info('proposed failover chain', { model, chain, pin_with: 'classes' }),
-  );
-  const healthKernel = await loadHealthKernel();
-  const windowMs = policy.routing?.healthWindowMs || 60_000;
-  const table = new HealthTable(healthKernel, {
-    sliceMs: Math.max(1, Math.round(windowMs / SLICE_COUNT)),
-    // One sample's worth of "unknown": enough to keep a lone fast answer from looking
-    // perfect, little enough that a few fast probes outweigh it. A recovered endpoint still
-    // waits for its slow samples to leave the window (bench/results/fleet-*.md).
-    // TODO(routing): weigh recent samples more, so recovery is seen in seconds.
-    priorSamples: 1,
-  });
-  const health = new HealthRouter(table, {
-    exploreShare: policy.routing?.exploreShare ?? DEFAULT_EXPLORE_SHARE,
-  });
-  const metrics = new Metrics();
-  const breakers = new Breakers({
-    failures: policy.routing?.breakerFailures || 5,
-    cooldownMs: policy.routing?.breakerCooldownMs || 30_000,
-  });
-  const keys = new KeyRing(policy.apiKeys);
   let draining = false;
-
-  const handler = createHandler({
-    models,
-    keys,
+  const { handler, providers, models, keys } = await composeHandler({
+    policy,
     logger,
+    env,
     isDraining: () => draining,
-    breakers,
-    health,
-    metrics,
-    clock: Date.now,
-    maxResponseBytes: 64 * 1024 * 1024,
   });
   const frontOpts: FrontOptions = {
     host,

@@ -16,6 +16,8 @@ export interface RegistryOptions {
   connectTimeoutMs: number;
   maxStreamEventBytes: number;
   clock?: () => number;
+  /** Carries every non-demo provider's requests; an undici pool transport when absent. */
+  transport?: Transport;
 }
 
 /** Builds every provider of the policy once; credentials are read from the environment here. */
@@ -23,7 +25,7 @@ export function buildProviders(
   policy: Policy,
   opts: RegistryOptions,
 ): Map<string, ProviderRuntime> {
-  const http = new HttpTransport({ connectTimeoutMs: opts.connectTimeoutMs });
+  const http = opts.transport ?? new HttpTransport({ connectTimeoutMs: opts.connectTimeoutMs });
   const demo = new DemoTransport();
   const providers = new Map<string, ProviderRuntime>();
 
