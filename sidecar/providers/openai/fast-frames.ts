@@ -4,18 +4,31 @@
 // instead was slower: each Buffer.indexOf crosses into C++.) Anything unusual (a CR, a
 // comment, an event: line, a multi-line event) and an unfinished tail go to the parser.
 
+import { isAscii } from 'node:buffer';
+
 const CR = 0x0d;
 const BLANK_LINE = Buffer.from('\n\n');
+
+export interface EventRegion {
+  text: string;
+  /** Byte offset where the region ends. */
+  end: number;
+  /** Every byte is ASCII: character and byte offsets are the same. */
+  ascii: boolean;
+}
 
 /**
  * The text of the whole events from `from` to the last blank line of the read, and the byte
  * offset where that ends; undefined when there is none, or when a CR is about (CRLF streams
- * are the parser's).
+ * are the parser's). ASCII, the common case, is read as Latin-1: the same text, without the
+ * UTF-8 decoder's work.
  */
-export function wholeEvents(buf: Buffer, from: number): { text: string; end: number } | undefined {
+export function wholeEvents(buf: Buffer, from: number): EventRegion | undefined {
   const last = buf.lastIndexOf(BLANK_LINE);
   if (last < from || buf.indexOf(CR, from) !== -1) return undefined;
-  return { text: buf.toString('utf8', from, last + 2), end: last + 2 };
+  const end = last + 2;
+  const ascii = isAscii(buf.subarray(from, end));
+  return { text: buf.toString(ascii ? 'latin1' : 'utf8', from, end), end, ascii };
 }
 
 /** Where the first blank line (an event boundary in an LF-only stream) ends, or -1. */

@@ -63,10 +63,9 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     let rest = from;
     // U+FFFD means bytes that are not UTF-8 (or the character itself): the parser's job,
     // since character and byte offsets no longer map one to one.
-    if (region !== undefined && !region.text.includes('\ufffd')) {
-      // Text as long as its bytes is ASCII: a run can then be forwarded as the very bytes it
-      // was read from, with no encoding back.
-      const ascii = region.text.length === region.end - from;
+    if (region !== undefined && (region.ascii || !region.text.includes('\ufffd'))) {
+      // ASCII text can be forwarded as the very bytes it was read from, with no encoding back.
+      const ascii = region.ascii;
       const at = this.readEvents(region.text, ascii ? buf.subarray(from) : undefined);
       if (at > 0) this.tookBytes = true;
       rest =
