@@ -103,7 +103,11 @@ export type StreamItem =
 export type ChunkShape = 'content' | 'lifecycle' | 'usage' | 'noise';
 
 export interface StreamDecoder {
-  /** Feeds upstream bytes; returns the items they completed, in order. */
+  /**
+   * Feeds upstream bytes; returns the items they completed, in order. Items may hold views
+   * of `bytes` (forwarded events) until the relay writes them, so a transport hands over
+   * each read in memory of its own and never reuses it (undici and node:net do not).
+   */
   push(bytes: Uint8Array): StreamItem[];
   /** At upstream EOF: items still pending, and whether an event was cut in half. */
   end(): { items: StreamItem[]; cut: boolean };
