@@ -101,6 +101,36 @@ describe('the modelgate command', () => {
     },
   );
 
+  it.runIf(built)(
+    'drains when SIGTERM reaches npm start, the README quickstart command, as a pod stop sends it',
+    async () => {
+      const root = resolve(import.meta.dirname, '../..');
+      // npm runs the script through sh, which would die on the signal and leave the sidecar
+      // serving on its own; the script execs node so the signal reaches the sidecar itself.
+      const npm = spawn('npm', ['start', '--silent', '--', '--port', '0'], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const { text, exited } = collect(npm);
+      const until = Date.now() + 15_000;
+      while (!/"msg":"listening"/.test(text()) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      const url = /"url":"([^"]+)"/.exec(text())![1];
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      npm.kill('SIGTERM');
+      await exited;
+      expect(text()).toContain('"msg":"stopped"');
+      const gone = await fetch(`${url}/healthz`).then(
+        () => 'still serving',
+        () => 'gone',
+      );
+      expect(gone).toBe('gone');
+    },
+    20_000,
+  );
+
   it.runIf(built)('refuses to listen beyond loopback without API keys', async () => {
     const { text, exited } = collect(run(['start', '--host', '0.0.0.0', '--port', '0']));
     expect(await exited).toBe(2);
