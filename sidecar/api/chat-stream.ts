@@ -38,6 +38,8 @@ export class StreamRelay {
   /** Frames not yet written: held lifecycle chunks, then the current batch. */
   private pending: (string | Uint8Array)[] = [];
   private pendingChars = 0;
+  /** How many of the held frames are copies already (see detachHeld). */
+  private detached = 0;
   private startPending = false;
   private endPending = false;
   private wasCommitted = false;
@@ -112,6 +114,7 @@ export class StreamRelay {
     this.failure = failure;
     if (!committed) {
       this.pending = [];
+      this.detached = 0;
       return;
     }
     const { ctx } = this.opts;
@@ -123,9 +126,13 @@ export class StreamRelay {
     this.endPending = true;
   }
 
-  /** Writes what the last items produced; resolves when the client took it. */
+  /**
+   * Writes what the last items produced; resolves when the client took it. Frames still held
+   * back are copied, since they may be views of a read whose memory the next read reuses.
+   */
   async flush(): Promise<void> {
     const { reply } = this.opts;
+    if (this.state === State.Holding) this.detachHeld();
     if (this.startPending) {
       this.startPending = false;
       reply.startStream(200, this.opts.headers);
@@ -134,6 +141,7 @@ export class StreamRelay {
       const bytes = encode(this.pending);
       this.pending = [];
       this.pendingChars = 0;
+      this.detached = 0;
       if (this.endPending) {
         // The last bytes and the end of the body in one write.
         this.endPending = false;
@@ -160,6 +168,13 @@ export class StreamRelay {
     this.startPending = true;
     this.opts.onCommit?.();
     this.opts.ctx.status = 200;
+  }
+
+  private detachHeld(): void {
+    for (; this.detached < this.pending.length; this.detached++) {
+      const frame = this.pending[this.detached];
+      if (typeof frame !== 'string') this.pending[this.detached] = Buffer.from(frame);
+    }
   }
 
   private queue(frame: string | Uint8Array): void {

@@ -105,8 +105,8 @@ export type ChunkShape = 'content' | 'lifecycle' | 'usage' | 'noise';
 export interface StreamDecoder {
   /**
    * Feeds upstream bytes; returns the items they completed, in order. Items may hold views
-   * of `bytes` (forwarded events) until the relay writes them, so a transport hands over
-   * each read in memory of its own and never reuses it (undici and node:net do not).
+   * of `bytes` (forwarded events): the relay writes them, or copies the ones it holds back,
+   * before it asks for the next read.
    */
   push(bytes: Uint8Array): StreamItem[];
   /** At upstream EOF: items still pending, and whether an event was cut in half. */

@@ -50,6 +50,43 @@ describe('the stream relay', () => {
     expect(Buffer.from(handed[0]).equals(read)).toBe(true);
   });
 
+  it('keeps a chunk held before the first text intact when the next read reuses the memory', () => {
+    const read = stream();
+    const events = read.toString().split(/(?<=\n\n)/);
+    const role = Buffer.from(events[0]);
+    expect(role.toString()).toContain('"role":"assistant"');
+    const rest = Buffer.from(events.slice(1).join(''));
+    // One scratch buffer for both reads, as a transport that reuses its memory would do.
+    const scratch = Buffer.alloc(read.length);
+
+    const handed: Buffer[] = [];
+    const reply: HttpReply = {
+      aborted: false,
+      onAbort() {},
+      send() {
+        throw new Error('send() on a stream');
+      },
+      startStream() {},
+      write(chunk) {
+        handed.push(Buffer.from(chunk));
+      },
+      end(last) {
+        if (last !== undefined) handed.push(Buffer.from(last));
+      },
+    };
+    const ctx = { status: 0 } as unknown as RequestContext;
+    const relay = new StreamRelay({ reply, ctx, headers: [], clientWantsUsage: true, choices: 1 });
+    const decoder = new OpenAIStreamDecoder({ providerId: 'p', secrets: [] });
+    for (const bytes of [role, rest]) {
+      scratch.fill(0x78);
+      bytes.copy(scratch);
+      for (const item of decoder.push(scratch.subarray(0, bytes.length))) relay.handle(item);
+      void relay.flush();
+    }
+
+    expect(Buffer.concat(handed).toString()).toBe(read.toString());
+  });
+
   it('copies around the usage chunk a client did not ask for, and leaves it out', () => {
     const read = stream();
     const events = read.toString().split(/(?<=\n\n)/);
