@@ -12,6 +12,7 @@ import type { Handler } from './http/types.js';
 import type { Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
 import type { Transport } from './providers/adapter.js';
+import { loadSseScanKernel } from './providers/openai/sse-scan-kernel.js';
 import { buildProviders, type ProviderRuntime } from './providers/registry.js';
 import { Breakers } from './routing/breaker.js';
 import { HealthRouter } from './routing/health-router.js';
@@ -44,6 +45,7 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
     connectTimeoutMs: limits.connectTimeoutMs,
     maxStreamEventBytes: limits.maxStreamEventBytes,
     transport: opts.transport,
+    sseScan: await loadSseScanKernel(),
   });
   const models = new ModelTable(
     policy,

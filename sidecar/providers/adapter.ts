@@ -4,6 +4,7 @@
 import type { Provider } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import type { ErrorCode } from '../errors.js';
 import type { Cancel } from './cancel.js';
+import type { SseScanKernel } from './openai/sse-scan-kernel.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -160,6 +161,8 @@ export interface AdapterInit {
   /** For credentials named by credentials_env (Vertex key file, AWS keys). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly maxStreamEventBytes: number;
+  /** The stream run matcher kernel, when loaded; OpenAI-protocol decoders use it. */
+  readonly sseScan?: SseScanKernel;
   /** Milliseconds since the epoch; injectable for request signing and token expiry. */
   readonly clock: () => number;
 }

@@ -17,6 +17,7 @@ const openai: AdapterFactory = (init) =>
     apiKey: init.apiKey,
     headers: init.provider.headers,
     maxStreamEventBytes: init.maxStreamEventBytes,
+    sseScan: init.sseScan,
   });
 
 const azure: AdapterFactory = (init) =>
@@ -27,6 +28,7 @@ const azure: AdapterFactory = (init) =>
     headers: init.provider.headers,
     azure: { apiVersion: init.provider.apiVersion },
     maxStreamEventBytes: init.maxStreamEventBytes,
+    sseScan: init.sseScan,
   });
 
 export const ADAPTER_FACTORIES: ReadonlyMap<Protocol, AdapterFactory> = new Map([

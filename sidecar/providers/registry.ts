@@ -3,6 +3,7 @@ import { DemoTransport } from '../demo/demo-transport.js';
 import type { ChatAdapter, Transport } from './adapter.js';
 import { ADAPTER_FACTORIES, defaultBaseUrl } from './factories.js';
 import { HttpTransport } from './http-transport.js';
+import type { SseScanKernel } from './openai/sse-scan-kernel.js';
 
 export interface ProviderRuntime {
   readonly id: string;
@@ -18,6 +19,7 @@ export interface RegistryOptions {
   clock?: () => number;
   /** Carries every non-demo provider's requests; an undici pool transport when absent. */
   transport?: Transport;
+  sseScan?: SseScanKernel;
 }
 
 /** Builds every provider of the policy once; credentials are read from the environment here. */
@@ -52,6 +54,7 @@ function adapterFor(p: Provider, opts: RegistryOptions): ChatAdapter {
     apiKey: p.apiKeyEnv ? opts.env[p.apiKeyEnv] : undefined,
     env: opts.env,
     maxStreamEventBytes: opts.maxStreamEventBytes,
+    sseScan: opts.sseScan,
     clock: opts.clock ?? Date.now,
   });
 }

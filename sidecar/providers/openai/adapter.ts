@@ -2,6 +2,7 @@ import type { ChatAdapter, ChatCall, UpstreamRequest, Usage } from '../adapter.j
 import { badResponse } from '../failures.js';
 import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './classify-error.js';
 import { upstreamBody } from './request-body.js';
+import type { SseScanKernel } from './sse-scan-kernel.js';
 import { OpenAIStreamDecoder } from './stream-decoder.js';
 import { readOpenAIUsage } from './usage.js';
 
@@ -15,6 +16,8 @@ export interface OpenAIAdapterOptions {
   /** Azure OpenAI: deployment URLs, `api-version`, and the `api-key` header. */
   azure?: { apiVersion: string };
   maxStreamEventBytes?: number;
+  /** Matches streamed runs as bytes (wasm/sse-scan.ts); text matching when absent. */
+  sseScan?: SseScanKernel;
 }
 
 const USER_AGENT = 'modelgate/0.1';
@@ -93,7 +96,7 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
       return { bytes: body, usage: readOpenAIUsage(parsed.usage) };
     },
 
-    openStream: () => new OpenAIStreamDecoder(ctx, opts.maxStreamEventBytes),
+    openStream: () => new OpenAIStreamDecoder(ctx, opts.maxStreamEventBytes, opts.sseScan),
 
     classifyError: (status, headers, body) => classifyOpenAIError(status, headers, body, ctx),
   };

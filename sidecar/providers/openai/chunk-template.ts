@@ -15,9 +15,34 @@ const CONTENT = '"content":"';
 const CHOICES = '"choices":[{';
 const OBFUSCATION = '"obfuscation":"';
 
+/** A template's fixed parts as bytes, back to back, and each one's length. */
+export interface TemplateBytes {
+  readonly all: Uint8Array;
+  readonly lengths: readonly number[];
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
 export class ChunkTemplate {
+  #bytes: TemplateBytes | null | undefined;
+
   /** The chunk's text around its variable strings: fixed[0] "..." fixed[1] ["..." fixed[2]]. */
   private constructor(private readonly fixed: readonly string[]) {}
+
+  /**
+   * The fixed parts as bytes, for matching a read without decoding it
+   * (sidecar/providers/openai/sse-scan-kernel.ts); undefined when a part is not ASCII, since
+   * no ASCII event can match it then.
+   */
+  get bytes(): TemplateBytes | undefined {
+    if (this.#bytes === undefined) {
+      const text = this.fixed.join('');
+      this.#bytes = ASCII.test(text)
+        ? { all: Buffer.from(text, 'latin1'), lengths: this.fixed.map((part) => part.length) }
+        : null;
+    }
+    return this.#bytes ?? undefined;
+  }
 
   /**
    * A template from one chunk's data, or undefined unless the chunk is a single choice's

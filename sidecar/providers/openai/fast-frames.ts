@@ -10,7 +10,6 @@ const CR = 0x0d;
 const BLANK_LINE = Buffer.from('\n\n');
 
 export interface EventRegion {
-  text: string;
   /** Byte offset where the region ends. */
   end: number;
   /** Every byte is ASCII: character and byte offsets are the same. */
@@ -18,17 +17,20 @@ export interface EventRegion {
 }
 
 /**
- * The text of the whole events from `from` to the last blank line of the read, and the byte
- * offset where that ends; undefined when there is none, or when a CR is about (CRLF streams
- * are the parser's). ASCII, the common case, is read as Latin-1: the same text, without the
- * UTF-8 decoder's work.
+ * Where the whole events from `from` end (after the last blank line of the read), and whether
+ * they are all ASCII; undefined when there is none, or when a CR is about (CRLF streams are
+ * the parser's).
  */
 export function wholeEvents(buf: Buffer, from: number): EventRegion | undefined {
   const last = buf.lastIndexOf(BLANK_LINE);
   if (last < from || buf.indexOf(CR, from) !== -1) return undefined;
   const end = last + 2;
-  const ascii = isAscii(buf.subarray(from, end));
-  return { text: buf.toString(ascii ? 'latin1' : 'utf8', from, end), end, ascii };
+  return { end, ascii: isAscii(buf.subarray(from, end)) };
+}
+
+/** The region as text. ASCII is read as Latin-1: the same text, without the UTF-8 decoder. */
+export function regionText(buf: Buffer, from: number, region: EventRegion): string {
+  return buf.toString(region.ascii ? 'latin1' : 'utf8', from, region.end);
 }
 
 /** Where the first blank line (an event boundary in an LF-only stream) ends, or -1. */

@@ -1,11 +1,12 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
 import { badFrame } from '../failures.js';
 import { eventTooLarge } from '../sse-decoder.js';
-import { afterFirstBlankLine, skipJsonString, wholeEvents } from './fast-frames.js';
+import { afterFirstBlankLine, regionText, skipJsonString, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { ChunkTemplate } from './chunk-template.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
 import { shapeOf } from './shape.js';
+import type { SseScanKernel } from './sse-scan-kernel.js';
 import { readOpenAIUsage } from './usage.js';
 
 /**
@@ -30,6 +31,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   constructor(
     private readonly ctx: ClassifyContext,
     private readonly maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+    /** Matches runs in ASCII reads as bytes; without it, runs are matched on decoded text. */
+    private readonly scan?: SseScanKernel,
   ) {}
 
   push(bytes: Uint8Array): StreamItem[] {
@@ -61,15 +64,19 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 
     const region = wholeEvents(buf, from);
     let rest = from;
-    // U+FFFD means bytes that are not UTF-8 (or the character itself): the parser's job,
-    // since character and byte offsets no longer map one to one.
-    if (region !== undefined && (region.ascii || !region.text.includes('\ufffd'))) {
-      // ASCII text can be forwarded as the very bytes it was read from, with no encoding back.
-      const ascii = region.ascii;
-      const at = this.readEvents(region.text, ascii ? buf.subarray(from) : undefined);
-      if (at > 0) this.tookBytes = true;
-      rest =
-        at === region.text.length ? region.end : from + Buffer.byteLength(region.text.slice(0, at));
+    if (region !== undefined && region.ascii && this.scan !== undefined) {
+      rest = this.readAsciiEvents(buf, from, region.end, this.scan);
+      if (rest > from) this.tookBytes = true;
+    } else if (region !== undefined) {
+      const text = regionText(buf, from, region);
+      // U+FFFD means bytes that are not UTF-8 (or the character itself): the parser's job,
+      // since character and byte offsets no longer map one to one.
+      if (region.ascii || !text.includes('\ufffd')) {
+        // ASCII text can be forwarded as the very bytes it was read from, with no encoding back.
+        const at = this.readEvents(text, region.ascii ? buf.subarray(from) : undefined);
+        if (at > 0) this.tookBytes = true;
+        rest = at === text.length ? region.end : from + Buffer.byteLength(text.slice(0, at));
+      }
     }
     if (rest < buf.length) {
       this.parser.push(buf.subarray(rest));
@@ -105,6 +112,42 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       const raw = bytes?.subarray(at, end + 2);
       this.onEvent({ event: '', data: text.slice(at + DATA.length, end) }, raw);
       at = end + 2;
+    }
+    return at;
+  }
+
+  /**
+   * readEvents over the bytes of an all-ASCII region, [from, end): only the events outside a
+   * run are decoded, and runs are matched by the kernel. Returns the byte offset where it
+   * stopped, with the same events taken and left as readEvents would on the region's text.
+   */
+  private readAsciiEvents(buf: Buffer, from: number, end: number, scan: SseScanKernel): number {
+    const max = this.maxEventBytes;
+    let loaded = false;
+    let at = from;
+    while (at < end) {
+      const template = this.sawContent ? this.template?.bytes : undefined;
+      // A template too large for the kernel leaves its events to onEvent one by one: the
+      // same bytes reach the client, only not as one run.
+      if (template !== undefined && template.all.length <= scan.templateCapacity) {
+        // The read goes into the kernel once, however many runs it holds; no other decoder
+        // runs before this loop ends.
+        if (!loaded) scan.load(buf.subarray(from, end), template);
+        loaded = true;
+        const run = from + scan.matchRun(at - from, end - from, max);
+        if (run > at) {
+          this.items.push({ kind: 'frames', frames: buf.subarray(at, run) });
+          at = run;
+          continue;
+        }
+      }
+      const lineEnd = buf.indexOf(LF, at);
+      // Not a plain data line, or data spread over several lines: the parser's job.
+      if (!isDataLine(buf, at) || buf[lineEnd + 1] !== LF) break;
+      if (lineEnd - at > max) break;
+      const raw = buf.subarray(at, lineEnd + 2);
+      this.onEvent({ event: '', data: buf.toString('latin1', at + DATA.length, lineEnd) }, raw);
+      at = lineEnd + 2;
     }
     return at;
   }
@@ -182,6 +225,18 @@ const CONTENT = '"content":';
 const FINISH = '"finish_reason":';
 const USAGE = '"usage":';
 const N = 0x6e; // the n of null
+
+/** `data: ` at `at`, byte by byte. */
+function isDataLine(buf: Buffer, at: number): boolean {
+  return (
+    buf[at] === 0x64 &&
+    buf[at + 1] === 0x61 &&
+    buf[at + 2] === 0x74 &&
+    buf[at + 3] === 0x61 &&
+    buf[at + 4] === 0x3a &&
+    buf[at + 5] === 0x20
+  );
+}
 
 /**
  * The common chunk, one piece of text and nothing else worth knowing, recognised without

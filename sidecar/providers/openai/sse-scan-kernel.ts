@@ -1,0 +1,54 @@
+// The host of wasm/build/sse-scan.wasm: finds the end of a run of template-shaped events in
+// an ASCII read without turning the read into a string. One instance serves every stream of
+// the process: JavaScript runs one decoder at a time, and each read lays its own bytes and
+// template in the kernel's memory before it asks.
+
+import { compileKernel, instantiateKernel, kernelPath } from '../../wasm-kernel.js';
+import type { TemplateBytes } from './chunk-template.js';
+
+interface SseScanExports {
+  readonly memory: WebAssembly.Memory;
+  templateBase(): number;
+  templateCapacity(): number;
+  inputReserve(bytes: number): number;
+  setTemplate(count: number, a: number, b: number, c: number): void;
+  matchRun(at: number, end: number, maxEventBytes: number): number;
+}
+
+export async function loadSseScanKernel(wasmPath = kernelPath('sse-scan')): Promise<SseScanKernel> {
+  return new SseScanKernel(await compileKernel(wasmPath));
+}
+
+export class SseScanKernel {
+  readonly #wasm: SseScanExports;
+  #bytes: Uint8Array;
+
+  /** Templates up to this many bytes fit; a larger one (a huge constant field) does not. */
+  readonly templateCapacity: number;
+
+  constructor(module: WebAssembly.Module) {
+    this.#wasm = instantiateKernel<SseScanExports>(module, 'sse-scan kernel');
+    this.#bytes = new Uint8Array(this.#wasm.memory.buffer);
+    this.templateCapacity = this.#wasm.templateCapacity();
+  }
+
+  /**
+   * Copies `read` into the kernel with `template`, for matchRun calls until the next load.
+   * The caller must make its matchRun calls before any other decoder loads (synchronously).
+   */
+  load(read: Uint8Array, template: TemplateBytes): void {
+    const wasm = this.#wasm;
+    const input = wasm.inputReserve(read.length) >>> 0;
+    // Growing the memory detaches the old view.
+    if (this.#bytes.buffer !== wasm.memory.buffer) this.#bytes = new Uint8Array(wasm.memory.buffer);
+    this.#bytes.set(template.all, wasm.templateBase() >>> 0);
+    this.#bytes.set(read, input);
+    const [a, b, c = 0] = template.lengths;
+    wasm.setTemplate(template.lengths.length, a, b, c);
+  }
+
+  /** Where the run of matching events from `at` ends in the loaded read (`at` when none). */
+  matchRun(at: number, end: number, maxEventBytes: number): number {
+    return this.#wasm.matchRun(at, end, maxEventBytes);
+  }
+}
