@@ -15,6 +15,8 @@ interface SseScanExports {
   matchRun(at: number, end: number, maxEventBytes: number): number;
 }
 
+const MAX_I32 = 0x7fff_ffff;
+
 export async function loadSseScanKernel(wasmPath = kernelPath('sse-scan')): Promise<SseScanKernel> {
   return new SseScanKernel(await compileKernel(wasmPath));
 }
@@ -49,6 +51,8 @@ export class SseScanKernel {
 
   /** Where the run of matching events from `at` ends in the loaded read (`at` when none). */
   matchRun(at: number, end: number, maxEventBytes: number): number {
-    return this.#wasm.matchRun(at, end, maxEventBytes);
+    // The kernel's limit is an i32: a larger configured limit (a uint32) must not wrap to a
+    // negative one, which no event would fit. No read comes near 2 GiB anyway.
+    return this.#wasm.matchRun(at, end, Math.min(maxEventBytes, MAX_I32));
   }
 }

@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_EVENT_BYTES, SseParser, type SseEvent } from '../../stream/sse-parser.js';
 import { badFrame } from '../failures.js';
 import { eventTooLarge } from '../sse-decoder.js';
-import { afterFirstBlankLine, regionText, skipJsonString, wholeEvents } from './fast-frames.js';
+import { afterFirstBlankLine, regionText, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import { ChunkTemplate } from './chunk-template.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
@@ -181,16 +181,6 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       this.items.push({ kind: 'done', raw });
       return;
     }
-    if (ev.event === '' && isPlainTextDelta(data)) {
-      this.items.push({ kind: 'chunk', data, shape: 'content', raw });
-      this.sawContent = true;
-      if (this.template === undefined && this.lessons < MAX_LESSONS) {
-        this.lessons++;
-        this.template = ChunkTemplate.learn(data);
-      }
-      return;
-    }
-
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
@@ -208,9 +198,16 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     }
 
     const { shape, finished } = shapeOf(chunk);
-    if (shape === 'content') this.sawContent = true;
     const usage: Usage | undefined = readOpenAIUsage(chunk.usage);
     this.items.push({ kind: 'chunk', data, shape, usage, finished, raw });
+    if (shape !== 'content') return;
+    this.sawContent = true;
+    // The first plain text chunk teaches the run template; learn() proves it with a probe.
+    if (this.template !== undefined || this.lessons >= MAX_LESSONS) return;
+    if (ev.event === '' && finished === undefined && usage === undefined && hasText(chunk)) {
+      this.lessons++;
+      this.template = ChunkTemplate.learn(data);
+    }
   }
 }
 
@@ -218,13 +215,6 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 const MAX_LESSONS = 3;
 const DATA = 'data: ';
 const LF = 0x0a;
-const CHOICES = '"choices":[{';
-const DELTA = '"delta":{';
-const ROLE = '"role":"assistant",';
-const CONTENT = '"content":';
-const FINISH = '"finish_reason":';
-const USAGE = '"usage":';
-const N = 0x6e; // the n of null
 
 /** `data: ` at `at`, byte by byte. */
 function isDataLine(buf: Buffer, at: number): boolean {
@@ -238,36 +228,8 @@ function isDataLine(buf: Buffer, at: number): boolean {
   );
 }
 
-/**
- * The common chunk, one piece of text and nothing else worth knowing, recognised without
- * JSON.parse, which would otherwise run once per token: the first choice's delta opens with
- * a non-empty, well-formed `content` string (after the assistant role at most), and every
- * `finish_reason` and `usage` in the chunk is null. Inside JSON strings quotes are escaped,
- * so these unescaped patterns can only be keys. Anything unusual (a finish, usage, an empty
- * text, keys in another order) takes the full parse.
- */
-function isPlainTextDelta(data: string): boolean {
-  if (data.charCodeAt(0) !== 0x7b) return false;
-  const choices = data.indexOf(CHOICES);
-  if (choices === -1) return false;
-  const delta = data.indexOf(DELTA, choices);
-  if (delta === -1) return false;
-  let at = delta + DELTA.length;
-  if (data.startsWith(ROLE, at)) at += ROLE.length;
-  if (!data.startsWith(CONTENT, at)) return false;
-  const text = at + CONTENT.length;
-  const end = skipJsonString(data, text);
-  if (end === -1 || end === text + 2) return false;
-  return allNull(data, FINISH, true) && allNull(data, USAGE, false);
-}
-
-/** Every occurrence of `key` is followed by null (and, when `required`, there is one). */
-function allNull(data: string, key: string, required: boolean): boolean {
-  let at = data.indexOf(key);
-  if (at === -1) return !required;
-  while (at !== -1) {
-    if (data.charCodeAt(at + key.length) !== N) return false;
-    at = data.indexOf(key, at + key.length);
-  }
-  return true;
+/** The first choice's delta carries text (the only chunks a run template is learned from). */
+function hasText(chunk: Record<string, unknown>): boolean {
+  const choices = chunk.choices as { delta?: { content?: unknown } | null }[];
+  return typeof choices[0]?.delta?.content === 'string';
 }

@@ -6,7 +6,7 @@
 //
 //  - `eventByEvent`: the same decoder fed one byte per read. A one-byte read never holds a
 //    blank line, so every byte goes through the SSE parser and onEvent: no readEvents, no
-//    template, no frames. This is the event-by-event path exactly (its shortcuts included).
+//    template, no frames. This is the event-by-event path exactly.
 //  - `semantic`: the project's SSE parser over the whole stream, and each event judged with
 //    JSON.parse + shapeOf + readOpenAIUsage (no string heuristics at all).
 //
@@ -646,10 +646,10 @@ for (const [how, matcher] of MATCHERS) {
       it('does not forward a two-line event continued from the obfuscation string either', () => {
         const ev = `data: ${HEAD}{"content":"a"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"x\\\n: comment"}\n\n`;
         const stream = b(around(tok('b') + ev + tok('c')));
-        // Event by event: the data is the first line alone, plain text (its finish_reason and
-        // usage come before the cut), and the comment line is dropped.
+        // Event by event: the data is the first line alone (the comment line is dropped),
+        // which ends inside the obfuscation string: not JSON, so a stream error.
         const ref = eventByEvent(stream);
-        expect(ref.failure).toBe(undefined);
+        expect(ref.failure).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
         expect(ref.body).not.toContain(': comment');
         expect(fast([stream])).toEqual(ref);
       });
@@ -768,7 +768,7 @@ for (const [how, matcher] of MATCHERS) {
       });
     });
 
-    describe('the event-by-event shortcut (isPlainTextDelta) against JSON.parse', () => {
+    describe('event-by-event decoding against JSON.parse', () => {
       it('records the finish of a second choice in the same chunk (n=2, no [DONE])', () => {
         const both =
           `data: {"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null},` +
