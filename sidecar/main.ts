@@ -63,6 +63,13 @@ async function start(argv: string[]): Promise<void> {
   }
 
   const logger = createLogger({ level });
+  // Every request's failures are answered where they happen; anything that still escapes
+  // is a bug to log, not a reason to drop every other request in flight.
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection; still serving', {
+      error: reason instanceof Error ? reason.stack : String(reason),
+    });
+  });
   const configPath = values.config ?? process.env.MODELGATE_CONFIG;
   let policy: Policy;
   try {
@@ -158,4 +165,11 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((err: unknown) => {
+  // parseArgs refuses unknown options and missing values with a readable message.
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  throw err;
+});

@@ -22,7 +22,12 @@ const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Model names are routing keys and show up in headers and logs: keep them sane. */
 const MAX_MODEL_CHARS = 256;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides
+ * and isolates (they make a log line read other than it is), and lone surrogates (not
+ * text at all: no UTF-8 encoder can write them).
+ */
+const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\p{Cs}/u;
 
 export function parseChatRequest(raw: Buffer): ChatRequest {
   assertJsonDepth(raw);
@@ -42,12 +47,7 @@ export function parseChatRequest(raw: Buffer): ChatRequest {
   if (typeof model !== 'string' || model.length === 0) {
     throw invalid('model', "'model' must be a non-empty string.");
   }
-  if (model.length > MAX_MODEL_CHARS || CONTROL.test(model)) {
-    throw invalid(
-      'model',
-      `'model' must be at most ${MAX_MODEL_CHARS} characters, with no control characters.`,
-    );
-  }
+  checkModelName(model);
   checkMessages(body.messages);
 
   const stream = optional(body, 'stream', 'boolean') ?? false;
@@ -79,6 +79,17 @@ export function parseChatRequest(raw: Buffer): ChatRequest {
 
   const includeUsage = isObject(options) && options.include_usage === true;
   return { body, model, stream, includeUsage, n };
+}
+
+/** Throws GW_ERR_REQ_INVALID_FIELD (param `model`) unless `model` is a sane model name. */
+export function checkModelName(model: string): void {
+  if (model.length > MAX_MODEL_CHARS || UNSAFE_IN_NAME.test(model)) {
+    throw invalid(
+      'model',
+      `'model' must be at most ${MAX_MODEL_CHARS} characters of well-formed text, with no ` +
+        'control, line-separator or bidirectional-override characters.',
+    );
+  }
 }
 
 function checkMessages(messages: unknown): void {

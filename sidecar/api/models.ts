@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js';
 import { sendJson } from '../http/respond.js';
 import type { HttpReply, HttpRequest } from '../http/types.js';
 import type { ModelTable } from '../routing/model-table.js';
+import { checkModelName } from './chat-request.js';
 import type { RequestContext } from './context.js';
 
 // OpenAI's Model object wants a creation time; ours is when this sidecar loaded its policy.
@@ -23,7 +24,7 @@ export function getModel(
   ctx: RequestContext,
   models: ModelTable,
 ): void {
-  const id = decodeURIComponent(req.path.slice(req.path.indexOf('/models/') + '/models/'.length));
+  const id = modelId(req.path.slice(req.path.indexOf('/models/') + '/models/'.length));
   const route = models.resolve(id);
   if (route === undefined) {
     throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', `The model '${id}' does not exist here.`, {
@@ -36,4 +37,20 @@ export function getModel(
     200,
     JSON.stringify(modelObject(id, route.chain[0]?.provider.id ?? 'modelgate')),
   );
+}
+
+/** The id in the path, percent-decoded; a 400 when it does not decode to a sane name. */
+function modelId(encoded: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded);
+  } catch {
+    throw new GatewayError(
+      'GW_ERR_REQ_INVALID_FIELD',
+      'The model id in the path is not valid percent-encoded UTF-8.',
+      { param: 'model' },
+    );
+  }
+  checkModelName(id);
+  return id;
 }

@@ -63,6 +63,12 @@ class NodeReply implements HttpReply {
     this.settle();
   }
 
+  close(): void {
+    if (this.aborted || this.done) return;
+    this.res.destroy();
+    this.settle();
+  }
+
   private writeHead(status: number, headers: HeaderList): void {
     this.res.statusCode = status;
     for (const [name, value] of headers) this.res.setHeader(name, safeHeaderValue(value));

@@ -93,12 +93,15 @@ export function createHandler(deps: RouteDeps): Handler {
     try {
       const entry = route(req.path);
       if (entry === undefined) {
-        throw new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+        throw new GatewayError(
+          'GW_ERR_ROUTE_NOT_FOUND',
+          `No route for ${req.method} ${shortened(req.path)}.`,
+        );
       }
       if (entry.method !== req.method) {
         throw new GatewayError(
           'GW_ERR_ROUTE_METHOD_NOT_ALLOWED',
-          `${req.path} accepts ${entry.method}, not ${req.method}.`,
+          `${shortened(req.path)} accepts ${entry.method}, not ${req.method}.`,
         );
       }
       if (deps.isDraining() && entry !== health) {
@@ -107,11 +110,34 @@ export function createHandler(deps: RouteDeps): Handler {
       if (entry.auth) authenticate(req, ctx, deps.keys);
       await entry.run(req, reply, ctx);
     } catch (err) {
-      failRequest(reply, ctx, err, deps.logger);
+      reportFailure(reply, ctx, err, deps.logger);
     }
     deps.metrics.response(ctx.status);
     logRequest(deps.logger, ctx);
   };
+}
+
+/**
+ * failRequest, and if answering fails too (a reply half written when something threw),
+ * the error is logged and the connection cut: one broken request never takes the process.
+ */
+function reportFailure(reply: HttpReply, ctx: RequestContext, err: unknown, logger: Logger): void {
+  try {
+    failRequest(reply, ctx, err, logger);
+  } catch (fatal) {
+    ctx.outcome = 'internal_error';
+    if (ctx.status < 500) ctx.status = 500;
+    logger.error('could not answer a failed request; closing its connection', {
+      request_id: ctx.requestId,
+      error: fatal instanceof Error ? fatal.stack : String(fatal),
+    });
+    reply.close?.();
+  }
+}
+
+/** A client's path as an error message quotes it: at most 200 characters. */
+function shortened(path: string): string {
+  return path.length <= 200 ? path : `${path.slice(0, 200)}...`;
 }
 
 /** The numbers /metrics exposes, as JSON: one object per endpoint. */

@@ -33,6 +33,11 @@ export interface HttpReply {
    * body leave in one socket write.
    */
   end(last?: Uint8Array): void;
+  /**
+   * Cuts the connection: for a reply that can no longer be finished properly (reporting a
+   * failure failed too). Optional for stand-ins; both fronts have it.
+   */
+  close?(): void;
 }
 
 export type Handler = (req: HttpRequest, reply: HttpReply) => void | Promise<void>;

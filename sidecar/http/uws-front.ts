@@ -8,6 +8,16 @@ import type { FrontOptions, HeaderList, HttpReply, HttpRequest, RunningFront } f
 type UwsModule = typeof Uws;
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+/** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
+const LISTEN_EXCLUSIVE_PORT = 1;
+/** The native listen(host, port, options, cb), which the bundled typings do not declare. */
+type ListenWithOptions = (
+  host: string,
+  port: number,
+  options: number,
+  cb: (socket: Uws.us_listen_socket | false) => void,
+) => Uws.TemplatedApp;
 const DIGITS = /^\d{1,15}$/;
 
 /**
@@ -110,7 +120,7 @@ class UwsReply implements HttpReply {
     this.head = undefined;
   }
 
-  forceClose(): void {
+  close(): void {
     if (this.aborted || this.done) return;
     this.res.close();
   }
@@ -153,10 +163,18 @@ class UwsFront implements RunningFront {
         }
       }
     });
+    // uWS binds with SO_REUSEPORT unless told otherwise: a second sidecar on the same port
+    // would then share its connections (and skip its keys). Exclusive, it fails to start.
+    const listen = app.listen as unknown as ListenWithOptions;
     return new Promise((resolve, reject) => {
-      app.listen(this.opts.host, this.opts.port, (socket) => {
+      listen.call(app, this.opts.host, this.opts.port, LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
-          reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}`));
+          reject(
+            new Error(
+              `cannot listen on ${this.opts.host}:${this.opts.port}: the address is in use ` +
+                'or cannot be bound',
+            ),
+          );
           return;
         }
         this.listenSocket = socket;
@@ -181,7 +199,7 @@ class UwsFront implements RunningFront {
   }
 
   closeAll(): void {
-    for (const reply of [...this.open]) reply.forceClose();
+    for (const reply of [...this.open]) reply.close();
   }
 
   // Everything the request object offers must be read here: it dies when we return.

@@ -5,7 +5,11 @@ import { connect } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { composeHandler } from '../../sidecar/compose.js';
 import { safeHeaderValue } from '../../sidecar/http/header-value.js';
+import type { HttpReply } from '../../sidecar/http/types.js';
+import { memoryLogger } from '../../sidecar/observe/logger.js';
+import { startSidecar } from '../../sidecar/sidecar.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
 
@@ -74,6 +78,68 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
       param: 'model',
     });
     expect(mock.requests.length).toBe(before);
+  });
+
+  it.each([
+    ['a lone surrogate, streamed', 'x\\ud800', true],
+    ['a lone surrogate', 'x\\udfff', false],
+    ['a right-to-left override', 'x\\u202egpt', false],
+    ['a line separator', 'x\\u2028y', true],
+    ['a C1 control', 'x\\u0085y', false],
+  ])(
+    'refuses a model name with %s before any upstream call, and keeps serving',
+    async (_, escaped, stream) => {
+      const before = mock.requests.length;
+      // Written as JSON escapes: a lone surrogate cannot be sent as UTF-8 at all.
+      const body = `{"model":"${escaped}","stream":${stream},"messages":[{"role":"user","content":"hi"}]}`;
+      const res = await fetch(`${sidecar.url}/v1/chat/completions`, { method: 'POST', body });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatchObject({
+        code: 'GW_ERR_REQ_INVALID_FIELD',
+        param: 'model',
+      });
+      expect(mock.requests.length).toBe(before);
+      const next = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: chat('m'),
+      });
+      expect(next.status).toBe(200);
+    },
+  );
+
+  it.each(['%ff', '%00', '%E2%80%AE'])(
+    'answers GET /v1/models/%s with a 400 in the envelope',
+    async (id) => {
+      const res = await fetch(`${sidecar.url}/v1/models/${id}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatchObject({
+        code: 'GW_ERR_REQ_INVALID_FIELD',
+        param: 'model',
+      });
+    },
+  );
+
+  it('quotes at most 200 characters of an unknown path in its 404', async () => {
+    const res = await fetch(`${sidecar.url}/${'x'.repeat(5000)}`);
+    expect(res.status).toBe(404);
+    const { error } = await res.json();
+    expect(error.code).toBe('GW_ERR_ROUTE_NOT_FOUND');
+    expect(error.message).toBe(`No route for GET /${'x'.repeat(199)}....`);
+  });
+
+  it('refuses to start a second sidecar on a port this one holds', async () => {
+    const port = Number(new URL(sidecar.url).port);
+    await expect(
+      startSidecar({
+        policy: testPolicy({ upstream: mock.url }),
+        logger: memoryLogger('error'),
+        http,
+        port,
+        env: {},
+      }),
+    ).rejects.toThrow(/in use|EADDRINUSE/);
+    const still = await fetch(`${sidecar.url}/healthz`);
+    expect(still.status).toBe(200);
   });
 
   it('serves a non-ASCII model name with an encoded endpoint header', async () => {
@@ -149,5 +215,51 @@ describe('safeHeaderValue', () => {
     expect(safeHeaderValue('up/gpt-4o')).toBe('up/gpt-4o');
     expect(safeHeaderValue('a\r\nSet-Cookie: x')).toBe('a%0D%0ASet-Cookie: x');
     expect(safeHeaderValue('caf\u00e9\u0000')).toBe('caf%C3%A9%00');
+  });
+
+  it('never throws: a lone surrogate is written as U+FFFD', () => {
+    expect(safeHeaderValue('up/x\ud800')).toBe('up/x%EF%BF%BD');
+    expect(safeHeaderValue('\udc00\u2603')).toBe('%EF%BF%BD%E2%98%83');
+  });
+});
+
+describe('a request whose failure cannot be answered', () => {
+  it('is logged and its connection cut; the handler does not reject', async () => {
+    const logger = memoryLogger('debug');
+    const { handler } = await composeHandler({
+      policy: testPolicy({ upstream: 'http://127.0.0.1:9' }),
+      logger,
+      env: {},
+      isDraining: () => false,
+    });
+    let closed = 0;
+    const reply: HttpReply = {
+      aborted: false,
+      onAbort: () => {},
+      send: () => {
+        throw new Error('the reply broke half-way');
+      },
+      startStream: () => {},
+      write: () => {},
+      end: () => {},
+      close: () => void closed++,
+    };
+    const req = {
+      method: 'GET',
+      path: '/nowhere',
+      query: '',
+      headers: new Map(),
+      body: Buffer.alloc(0),
+    };
+    await expect(Promise.resolve(handler(req, reply))).resolves.toBeUndefined();
+    expect(closed).toBe(1);
+    const line = logger.lines.find(
+      (l) => l.msg === 'could not answer a failed request; closing its connection',
+    );
+    expect(line?.error).toContain('the reply broke half-way');
+    expect(logger.lines.find((l) => l.msg === 'request')).toMatchObject({
+      status: 500,
+      outcome: 'internal_error',
+    });
   });
 });

@@ -77,6 +77,17 @@ describe('the modelgate command', () => {
     expect(built, `${MAIN} is missing: run npm run build`).toBe(true);
   });
 
+  it.runIf(built).each([
+    [['start', '--bogus'], "Unknown option '--bogus'"],
+    [['start', '--port', '-1'], "Option '--port' argument is ambiguous"],
+    [['keys', 'new', '--nope'], "Unknown option '--nope'"],
+  ])('refuses %j with one readable line and exit code 2, no stack trace', async (args, says) => {
+    const child = collect(run(args));
+    expect(await child.exited).toBe(2);
+    expect(child.text()).toContain(`modelgate: ${says}`);
+    expect(child.text()).not.toMatch(/\n\s+at /);
+  });
+
   it.runIf(built)(
     'starts on embedded defaults with the demo provider and drains on SIGTERM',
     async () => {

@@ -31,6 +31,10 @@ export class AnthropicReply implements HttpReply {
     this.opts.reply.onAbort(cb);
   }
 
+  close(): void {
+    this.opts.reply.close?.();
+  }
+
   send(status: number, headers: HeaderList, body: string | Uint8Array): void {
     const { reply, ctx } = this.opts;
     if (this.stream !== undefined) {
