@@ -18,10 +18,13 @@ export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buf
   const needsUsage = edit.includeUsage && options?.include_usage !== true;
   const sameModel = body.model === edit.target;
 
-  if (sameModel && !needsUsage) return raw;
+  // One `"model"` in the bytes: nothing else could name another model to the provider.
+  const oneModelKey = raw.indexOf(MODEL_KEY) === raw.lastIndexOf(MODEL_KEY);
+  if (sameModel && !needsUsage && oneModelKey) return raw;
   const modelAt = sameModel ? undefined : findModelValue(raw, body.model as string);
   const patchable =
-    (sameModel || modelAt !== undefined) && (!needsUsage || !('stream_options' in body));
+    ((sameModel && oneModelKey) || modelAt !== undefined) &&
+    (!needsUsage || !('stream_options' in body));
   if (!patchable) return reserialize(body, edit, needsUsage);
 
   const parts: Buffer[] = [];
@@ -50,8 +53,11 @@ function reserialize(body: JsonObject, edit: BodyEdit, needsUsage: boolean): str
 
 /**
  * Locates the byte range of the top-level model value. An unescaped `"model"` can only be
- * a key (quotes inside JSON strings are escaped), but nested objects may have one too: we
- * patch only when exactly one `"model": "<the requested name>"` occurs, else reserialize.
+ * a key (quotes inside JSON strings are escaped), but nested objects may have one too, and
+ * a client may write the key twice (JSON.parse keeps the last; a provider's parser might
+ * keep the first, and run a model other than the one routed and priced). We patch only
+ * when the body holds exactly one `"model"` key, with the requested name; else reserialize,
+ * which also leaves one model key.
  */
 function findModelValue(raw: Buffer, model: string): { start: number; end: number } | undefined {
   const literal = Buffer.from(JSON.stringify(model));
@@ -60,11 +66,10 @@ function findModelValue(raw: Buffer, model: string): { start: number; end: numbe
   while (at !== -1) {
     let i = skipSpace(raw, at + MODEL_KEY.length);
     if (raw[i] === 0x3a) {
+      if (found !== undefined) return undefined;
       i = skipSpace(raw, i + 1);
-      if (raw.subarray(i, i + literal.length).equals(literal)) {
-        if (found !== undefined) return undefined;
-        found = { start: i, end: i + literal.length };
-      }
+      if (!raw.subarray(i, i + literal.length).equals(literal)) return undefined;
+      found = { start: i, end: i + literal.length };
     }
     at = raw.indexOf(MODEL_KEY, at + MODEL_KEY.length);
   }

@@ -44,6 +44,21 @@ describe('upstreamBody', () => {
     expect(json).toEqual({ model: 'slow', metadata: { model: 'fast' }, messages: [] });
   });
 
+  it.each([
+    ['another model first', '{"model":"pricey","model":"fast","messages":[]}', 'slow'],
+    ['the routed name twice', '{"model":"fast","model":"fast","messages":[]}', 'slow'],
+    ['the target itself, after another', '{"model":"pricey","model":"slow","messages":[]}', 'slow'],
+  ])(
+    'leaves exactly one model key, the target, when the client wrote the key twice (%s)',
+    (_, text, target) => {
+      const raw = Buffer.from(text);
+      const out = upstreamBody(raw, JSON.parse(text), { target, includeUsage: false });
+      expect(out).not.toBe(raw);
+      expect(out.toString().split('"model"').length - 1).toBe(1);
+      expect(JSON.parse(out.toString()).model).toBe(target);
+    },
+  );
+
   it('switches usage on for streams without stream_options, in the bytes', () => {
     const raw = encode({ model: 'm', stream: true, messages: [] });
     const { json } = edit(raw, 'm', true);
