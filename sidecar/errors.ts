@@ -106,7 +106,8 @@ export const ERRORS = {
     status: 502,
     type: 'api_error',
     grpc: 'UNAVAILABLE',
-    summary: "The provider refused the sidecar's credential for it (a gateway fault, not yours).",
+    summary:
+      "The provider refused the credential: the sidecar's own (a gateway fault, 502), or one you passed in an x-pass-* header (401).",
   },
   GW_ERR_UPSTREAM_PERMISSION: {
     status: 403,

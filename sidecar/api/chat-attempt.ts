@@ -3,7 +3,12 @@
 // or fails after the commit point (the client already has an error event).
 
 import { GatewayError } from '../errors.js';
-import type { ChatCall, UpstreamFailure, UpstreamResponse } from '../providers/adapter.js';
+import type {
+  ChatCall,
+  UpstreamFailure,
+  UpstreamRequest,
+  UpstreamResponse,
+} from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
 import { transportFailure } from '../providers/failures.js';
 import { sendJson } from '../http/respond.js';
@@ -15,8 +20,12 @@ import type { RequestContext } from './context.js';
 
 export type AttemptOutcome = (
   | { kind: 'answered' }
-  | { kind: 'failed'; failure: UpstreamFailure }
-  | { kind: 'broken'; failure: UpstreamFailure }
+  /**
+   * `callerCredential`: the provider refused the credential the caller sent as x-pass-*, so
+   * the failure is the caller's, says nothing about the endpoint, and no other may try.
+   */
+  | { kind: 'failed'; failure: UpstreamFailure; callerCredential?: true }
+  | { kind: 'broken'; failure: UpstreamFailure; callerCredential?: true }
   | { kind: 'aborted' }
 ) & {
   /** The provider's response headers, when it answered at all (rate-limit headroom). */
@@ -42,7 +51,7 @@ export interface AttemptInput {
 const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
-  const { endpoint, reply, timeouts } = input;
+  const { endpoint, timeouts } = input;
   // A stream needs its own flag for the first-token clock; it follows the request's. A
   // plain answer can use the request's flag as it is.
   const local = input.chat.stream ? new Cancel() : undefined;
@@ -53,11 +62,15 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     local !== undefined
       ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
       : undefined;
-  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, cancel);
-  const started = performance.now();
+  const clock: Clock = {
+    cancel,
+    started: performance.now(),
+    timedOut: () => timeoutFailure(input, cancel),
+    stopFirstToken: () => clearTimeout(firstToken),
+  };
 
   try {
-    let request;
+    let request: UpstreamRequest;
     try {
       const built = endpoint.provider.adapter.buildChat(input.call);
       // Most adapters build synchronously: no await, no extra turn of the microtask queue.
@@ -74,38 +87,100 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       };
       return { kind: 'failed', failure };
     }
-    let res: UpstreamResponse;
-    try {
-      res = await endpoint.provider.transport.request(request, {
-        cancel,
-        connectTimeoutMs: timeouts.connectMs,
-        firstByteTimeoutMs: timeouts.firstByteMs,
-        idleTimeoutMs: timeouts.idleMs,
-      });
-    } catch (err) {
-      if (reply.aborted) return { kind: 'aborted' };
-      return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
-    }
-    input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
-
-    const headers = res.headers;
-    if (res.status < 200 || res.status >= 300) {
-      const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
-      const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
-      return { kind: 'failed', failure, headers };
-    }
-    if (!input.chat.stream) return { ...(await answer(input, res, timedOut)), headers };
-    let ttftMs: number | undefined;
-    const onCommit = (): void => {
-      clearTimeout(firstToken);
-      ttftMs = performance.now() - started;
-    };
-    const outcome = await relay(input, res, onCommit, timedOut);
-    return { ...outcome, headers, ttftMs };
+    const outcome = await exchange(input, request, clock);
+    const passed = passedCredential(input.call, request);
+    return passed.length > 0 ? blameCaller(outcome, passed, endpoint.provider.id) : outcome;
   } finally {
     clearTimeout(firstToken);
     unfollow?.();
   }
+}
+
+/** The attempt's clocks, as `attempt` set them before the request was built. */
+interface Clock {
+  cancel: Cancel;
+  /** performance.now() at the attempt's start. */
+  started: number;
+  timedOut: () => UpstreamFailure | undefined;
+  stopFirstToken: () => void;
+}
+
+/** Sends a built request and answers the client from the response, or fails. */
+async function exchange(
+  input: AttemptInput,
+  request: UpstreamRequest,
+  clock: Clock,
+): Promise<AttemptOutcome> {
+  const { endpoint, reply, timeouts } = input;
+  const { timedOut } = clock;
+  let res: UpstreamResponse;
+  try {
+    res = await endpoint.provider.transport.request(request, {
+      cancel: clock.cancel,
+      connectTimeoutMs: timeouts.connectMs,
+      firstByteTimeoutMs: timeouts.firstByteMs,
+      idleTimeoutMs: timeouts.idleMs,
+    });
+  } catch (err) {
+    if (reply.aborted) return { kind: 'aborted' };
+    return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
+  }
+  input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
+
+  const headers = res.headers;
+  if (res.status < 200 || res.status >= 300) {
+    const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
+    const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
+    return { kind: 'failed', failure, headers };
+  }
+  if (!input.chat.stream) return { ...(await answer(input, res, timedOut)), headers };
+  let ttftMs: number | undefined;
+  const onCommit = (): void => {
+    clock.stopFirstToken();
+    ttftMs = performance.now() - clock.started;
+  };
+  const outcome = await relay(input, res, onCommit, timedOut);
+  return { ...outcome, headers, ttftMs };
+}
+
+/** Header names that carry a provider credential in any protocol the sidecar speaks. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key']);
+
+/**
+ * The `x-pass-*` names of the caller's headers that went upstream as the request's
+ * credential, when they were its only credential: empty when any credential header came
+ * from the sidecar (its key, a signature, a minted token), since then a refusal may be ours.
+ */
+function passedCredential(call: ChatCall, request: UpstreamRequest): string[] {
+  if (call.passHeaders.length === 0) return [];
+  const passed: string[] = [];
+  for (const [header, value] of Object.entries(request.headers)) {
+    const name = header.toLowerCase();
+    if (!CREDENTIAL_HEADERS.has(name)) continue;
+    if (!call.passHeaders.some(([n, v]) => n === name && v === value)) return [];
+    passed.push(`x-pass-${name}`);
+  }
+  return passed;
+}
+
+/**
+ * A credential refusal of the caller's own credential is the caller's to fix: 401 rather
+ * than the 502 that blames the sidecar's configuration, naming the header, never its value.
+ */
+function blameCaller(
+  outcome: AttemptOutcome,
+  passed: readonly string[],
+  providerId: string,
+): AttemptOutcome {
+  if (outcome.kind !== 'failed' && outcome.kind !== 'broken') return outcome;
+  if (outcome.failure.code !== 'GW_ERR_UPSTREAM_AUTH') return outcome;
+  const headers = passed.length === 1 ? `${passed[0]} header` : `${passed.join(' and ')} headers`;
+  const failure: UpstreamFailure = {
+    ...outcome.failure,
+    status: 401,
+    message: `Provider "${providerId}" refused the credential passed in the ${headers}.`,
+  };
+  return { ...outcome, failure, callerCredential: true };
 }
 
 async function answer(

@@ -13,7 +13,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { Breakers } from '../routing/breaker.js';
 import type { HealthRouter } from '../routing/health-router.js';
 import type { Endpoint, ModelTable, Route } from '../routing/model-table.js';
-import { decide, retryAfterMs } from '../routing/outcome.js';
+import { decide, retryAfterMs, type Decision } from '../routing/outcome.js';
 import { attempt, type AttemptOutcome } from './chat-attempt.js';
 import { parseChatRequest, type ChatRequest } from './chat-request.js';
 import type { RequestContext } from './context.js';
@@ -135,7 +135,11 @@ async function walkChain(
     }
 
     const failure = outcome.failure;
-    const decision = decide(failure, route.failoverOnStatus);
+    // The caller's own credential was refused: its fault, not the endpoint's, so the breaker
+    // stays as it was and no other endpoint is tried (x-pass-* never has one anyway).
+    const decision: Decision = outcome.callerCredential
+      ? { kind: 'return', reason: failure.detail ?? failure.code }
+      : decide(failure, route.failoverOnStatus);
     ctx.attempts.push({
       endpoint: endpoint.id,
       ms: attemptMs,
@@ -172,7 +176,12 @@ function observe(
   ctx: RequestContext,
 ): void {
   if (outcome.kind === 'aborted') return;
-  const result = outcome.kind === 'answered' ? 'ok' : healthOutcome(outcome.failure);
+  const result =
+    outcome.kind === 'answered'
+      ? 'ok'
+      : outcome.callerCredential
+        ? 'client_error'
+        : healthOutcome(outcome.failure);
   // A pattern mints a new endpoint name per client-chosen model: counting those would let
   // clients grow our memory without bound, so only configured endpoints are tracked.
   if (route.dynamic) return;
