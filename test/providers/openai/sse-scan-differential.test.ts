@@ -30,21 +30,14 @@ import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-de
 import { readOpenAIUsage } from '../../../sidecar/providers/openai/usage.js';
 import { badFrame } from '../../../sidecar/providers/failures.js';
 import { eventTooLarge } from '../../../sidecar/providers/sse-decoder.js';
-import { StreamRelay } from '../../../sidecar/api/chat-stream.js';
-import type { RequestContext } from '../../../sidecar/api/context.js';
-import type { HttpReply } from '../../../sidecar/http/types.js';
 import { DEFAULT_MAX_EVENT_BYTES, SseParser } from '../../../sidecar/stream/sse-parser.js';
+import { relayStream, type Decoderish, type RelayOutcome } from '../../support/stream-relay.js';
 
 const kernel = await loadSseScanKernel();
 const cctx = { providerId: 'p', secrets: [] };
 
 // ---------------------------------------------------------------------------------------
 // Drivers
-
-interface Decoderish {
-  push(bytes: Uint8Array): StreamItem[];
-  end(): { items: StreamItem[]; cut: boolean };
-}
 
 const bytesOf = (s: string): Buffer => Buffer.from(s, 'latin1');
 const latin1 = (x: string | Uint8Array): string =>
@@ -81,79 +74,15 @@ function itemsOf(d: Decoderish, reads: readonly Uint8Array[]): string[][] {
   return out;
 }
 
-interface Outcome {
-  /** What the client received, latin1 (byte-exact). */
-  body: string;
-  started: boolean;
-  commits: number;
-  usage: unknown;
-  outcome: string;
-  errorCode: string | undefined;
-  errorDetail: string | undefined;
-  failure: string | undefined;
-}
+type Outcome = Omit<RelayOutcome, 'beforeText'>;
 
-/** Decoder and relay over these reads, as chat-attempt.ts drives them. */
+/**
+ * Decoder and relay over these reads, as chat-attempt.ts drives them. Where the first text
+ * stood is left out: a run arrives as frames, the same chunk event by event as a chunk.
+ */
 function relayed(d: Decoderish, reads: readonly Uint8Array[], choices: number): Outcome {
-  const written: Buffer[] = [];
-  let started = false;
-  let commits = 0;
-  const reply: HttpReply = {
-    aborted: false,
-    onAbort() {},
-    send() {
-      throw new Error('send() on a stream');
-    },
-    startStream() {
-      started = true;
-    },
-    write(chunk) {
-      written.push(Buffer.from(chunk));
-    },
-    end(last) {
-      if (last !== undefined) written.push(Buffer.from(last));
-    },
-  };
-  const ctx = {
-    usage: undefined,
-    status: 0,
-    outcome: 'ok',
-    errorCode: undefined,
-    errorDetail: undefined,
-  } as unknown as RequestContext;
-  const relay = new StreamRelay({
-    reply,
-    ctx,
-    headers: [],
-    clientWantsUsage: true,
-    choices,
-    onCommit: () => commits++,
-  });
-  const handle = (items: StreamItem[]) => {
-    for (const item of items) if (!relay.ended) relay.handle(item);
-  };
-  const flush = () => void relay.flush();
-  for (const r of reads) {
-    if (relay.ended) break;
-    handle(d.push(r));
-    flush();
-  }
-  if (!relay.ended) {
-    const { items, cut } = d.end();
-    handle(items);
-    relay.upstreamEnded(cut);
-    flush();
-  }
-  return {
-    body: Buffer.concat(written).toString('latin1'),
-    started,
-    commits,
-    usage: ctx.usage,
-    outcome: ctx.outcome,
-    errorCode: ctx.errorCode,
-    errorDetail: ctx.errorDetail,
-    failure: relay.failure?.code,
-  };
+  const { beforeText: _, ...outcome } = relayStream(d, reads, { choices });
+  return outcome;
 }
 
 /** The SSE parser and JSON.parse per event; an oversized event ends it as the decoder does. */

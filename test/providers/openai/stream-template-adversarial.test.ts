@@ -19,130 +19,28 @@ import {
   loadSseScanKernel,
   type SseScanKernel,
 } from '../../../sidecar/providers/openai/sse-scan-kernel.js';
-import { StreamRelay } from '../../../sidecar/api/chat-stream.js';
-import type { RequestContext } from '../../../sidecar/api/context.js';
-import type { HttpReply } from '../../../sidecar/http/types.js';
-import {
-  DEFAULT_MAX_EVENT_BYTES,
-  SseEventTooLargeError,
-  SseParser,
-} from '../../../sidecar/stream/sse-parser.js';
+import { DEFAULT_MAX_EVENT_BYTES, SseParser } from '../../../sidecar/stream/sse-parser.js';
 import { shapeOf } from '../../../sidecar/providers/openai/shape.js';
 import { readOpenAIUsage } from '../../../sidecar/providers/openai/usage.js';
 import { classifyStreamError } from '../../../sidecar/providers/openai/classify-error.js';
 import { chatStream } from '../../support/mock-openai.js';
+import {
+  relayStream,
+  type Decoderish,
+  type RelayOptions,
+  type RelayOutcome,
+} from '../../support/stream-relay.js';
 
 const cctx = { providerId: 'p', secrets: [] };
 
-interface Decoderish {
-  push(bytes: Uint8Array): StreamItem[];
-  end(): { items: StreamItem[]; cut: boolean };
-}
-
-interface Opts {
-  choices?: number;
-  wantsUsage?: boolean;
+interface Opts extends RelayOptions {
   max?: number;
 }
 
-interface Outcome {
-  /** The bytes the client received, as latin1 text (byte-exact). */
-  body: string;
-  started: boolean;
-  commits: number;
-  usage: unknown;
-  outcome: string;
-  errorCode: string | undefined;
-  errorDetail: string | undefined;
-  failure: string | undefined;
-  /** Item shapes up to and including the first with text: where the stream commits. */
-  beforeText: string[];
-}
+type Outcome = RelayOutcome;
 
-/** Drives decoder + relay over these reads the way chat-attempt.ts does. */
-function run(decoder: Decoderish, reads: readonly Buffer[], opts: Opts = {}): Outcome {
-  const written: Buffer[] = [];
-  let started = false;
-  let commits = 0;
-  const reply: HttpReply = {
-    aborted: false,
-    onAbort() {},
-    send() {
-      throw new Error('send() on a stream');
-    },
-    startStream() {
-      started = true;
-    },
-    // Copied at once: a forwarded run may be a view into the read buffer.
-    write(chunk) {
-      written.push(Buffer.from(chunk));
-    },
-    end(last) {
-      if (last !== undefined) written.push(Buffer.from(last));
-    },
-  };
-  const ctx = {
-    usage: undefined,
-    status: 0,
-    outcome: 'ok',
-    errorCode: undefined,
-    errorDetail: undefined,
-  } as unknown as RequestContext;
-  const relay = new StreamRelay({
-    reply,
-    ctx,
-    headers: [],
-    clientWantsUsage: opts.wantsUsage ?? true,
-    choices: opts.choices ?? 1,
-    onCommit: () => commits++,
-  });
-  const beforeText: string[] = [];
-  let sawText = false;
-  const handle = (items: StreamItem[]) => {
-    for (const item of items) {
-      // Items after the relay ended (the rest of a read holding an error) are ignored.
-      if (relay.ended) continue;
-      if (!sawText) beforeText.push(item.kind === 'chunk' ? item.shape : item.kind);
-      if (item.kind === 'frames' || (item.kind === 'chunk' && item.shape === 'content')) {
-        sawText = true;
-      }
-      relay.handle(item);
-    }
-  };
-  // flush() is async only for back-pressure; this reply never applies any, so its writes
-  // happen synchronously (the promise it returns is dropped).
-  const flush = () => void relay.flush();
-  try {
-    for (const bytes of reads) {
-      if (relay.ended) break;
-      handle(decoder.push(bytes));
-      flush();
-      if (relay.failure !== undefined) break;
-    }
-    if (!relay.ended) {
-      const { items, cut } = decoder.end();
-      handle(items);
-      relay.upstreamEnded(cut);
-      flush();
-    }
-  } catch (err) {
-    // As chat-attempt.ts maps it; anything else thrown is a crash: let the test see it.
-    if (!(err instanceof SseEventTooLargeError)) throw err;
-    relay.fail({ code: err.code, status: 502, message: err.message, detail: 'event_too_large' });
-    flush();
-  }
-  return {
-    body: Buffer.concat(written).toString('latin1'),
-    started,
-    commits,
-    usage: ctx.usage,
-    outcome: ctx.outcome,
-    errorCode: ctx.errorCode,
-    errorDetail: ctx.errorDetail,
-    failure: relay.failure === undefined ? undefined : relay.failure.code,
-    beforeText,
-  };
-}
+const run = (decoder: Decoderish, reads: readonly Buffer[], opts: Opts = {}): Outcome =>
+  relayStream(decoder, reads, opts);
 
 /** Runs are matched on text, or as bytes by the kernel: every case below runs both ways. */
 let scan: SseScanKernel | undefined;

@@ -1,0 +1,124 @@
+// A stream decoder and the real StreamRelay, driven over a list of reads the way
+// chat-attempt.ts drives them, with a reply that records what the client would receive.
+// Shared by the stream decoder's adversarial and differential tests.
+
+import type { StreamItem } from '../../sidecar/providers/adapter.js';
+import { StreamRelay } from '../../sidecar/api/chat-stream.js';
+import type { RequestContext } from '../../sidecar/api/context.js';
+import type { HttpReply } from '../../sidecar/http/types.js';
+import { SseEventTooLargeError } from '../../sidecar/stream/sse-parser.js';
+
+export interface Decoderish {
+  push(bytes: Uint8Array): StreamItem[];
+  end(): { items: StreamItem[]; cut: boolean };
+}
+
+export interface RelayOptions {
+  /** Choices the client asked for (n); 1 by default. */
+  choices?: number;
+  /** Whether the client asked for the usage chunk; true by default. */
+  wantsUsage?: boolean;
+}
+
+export interface RelayOutcome {
+  /** The bytes the client received, as latin1 text (byte-exact). */
+  body: string;
+  started: boolean;
+  commits: number;
+  usage: unknown;
+  outcome: string;
+  errorCode: string | undefined;
+  errorDetail: string | undefined;
+  failure: string | undefined;
+  /** Item shapes up to and including the first with text: where the stream commits. */
+  beforeText: string[];
+}
+
+/** Drives decoder + relay over these reads the way chat-attempt.ts does. */
+export function relayStream(
+  decoder: Decoderish,
+  reads: readonly Uint8Array[],
+  opts: RelayOptions = {},
+): RelayOutcome {
+  const written: Buffer[] = [];
+  let started = false;
+  let commits = 0;
+  const reply: HttpReply = {
+    aborted: false,
+    onAbort() {},
+    send() {
+      throw new Error('send() on a stream');
+    },
+    startStream() {
+      started = true;
+    },
+    // Copied at once: a forwarded run may be a view into the read buffer.
+    write(chunk) {
+      written.push(Buffer.from(chunk));
+    },
+    end(last) {
+      if (last !== undefined) written.push(Buffer.from(last));
+    },
+  };
+  const ctx = {
+    usage: undefined,
+    status: 0,
+    outcome: 'ok',
+    errorCode: undefined,
+    errorDetail: undefined,
+  } as unknown as RequestContext;
+  const relay = new StreamRelay({
+    reply,
+    ctx,
+    headers: [],
+    clientWantsUsage: opts.wantsUsage ?? true,
+    choices: opts.choices ?? 1,
+    onCommit: () => commits++,
+  });
+  const beforeText: string[] = [];
+  let sawText = false;
+  const handle = (items: StreamItem[]) => {
+    for (const item of items) {
+      // Items after the relay ended (the rest of a read holding an error) are ignored.
+      if (relay.ended) continue;
+      if (!sawText) beforeText.push(item.kind === 'chunk' ? item.shape : item.kind);
+      if (item.kind === 'frames' || (item.kind === 'chunk' && item.shape === 'content')) {
+        sawText = true;
+      }
+      relay.handle(item);
+    }
+  };
+  // flush() is async only for back-pressure; this reply never applies any, so its writes
+  // happen synchronously (the promise it returns is dropped).
+  const flush = () => void relay.flush();
+  try {
+    for (const bytes of reads) {
+      if (relay.ended) break;
+      handle(decoder.push(bytes));
+      flush();
+      if (relay.failure !== undefined) break;
+    }
+    if (!relay.ended) {
+      const { items, cut } = decoder.end();
+      handle(items);
+      relay.upstreamEnded(cut);
+      flush();
+    }
+  } catch (err) {
+    // As chat-attempt.ts maps it; anything else thrown is a crash: let the test see it.
+    if (!(err instanceof SseEventTooLargeError)) throw err;
+    relay.fail({ code: err.code, status: 502, message: err.message, detail: 'event_too_large' });
+    flush();
+  }
+  return {
+    body: Buffer.concat(written).toString('latin1'),
+    started,
+    commits,
+    usage: ctx.usage,
+    outcome: ctx.outcome,
+    errorCode: ctx.errorCode,
+    errorDetail: ctx.errorDetail,
+    failure: relay.failure === undefined ? undefined : relay.failure.code,
+    beforeText,
+  };
+}
