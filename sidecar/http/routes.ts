@@ -39,10 +39,13 @@ export function createHandler(deps: RouteDeps): Handler {
   const health: RouteEntry = {
     method: 'GET',
     auth: false,
-    run: (_req, reply, ctx) =>
-      deps.isDraining()
-        ? sendJson(reply, ctx, 503, '{"status":"draining"}')
-        : sendJson(reply, ctx, 200, '{"status":"ok"}'),
+    run: (_req, reply, ctx) => {
+      if (!deps.isDraining()) return sendJson(reply, ctx, 200, '{"status":"ok"}');
+      // What a probe should see during a drain: the same code as every refused request.
+      ctx.outcome = 'rejected';
+      ctx.errorCode = 'GW_ERR_SERVER_DRAINING';
+      sendJson(reply, ctx, 503, '{"status":"draining"}');
+    },
   };
   const oneModel: RouteEntry = {
     method: 'GET',
@@ -154,8 +157,12 @@ function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): voi
 }
 
 function logRequest(logger: Logger, ctx: RequestContext): void {
+  // A drain's 503s are the sidecar doing what it should at every pod stop, not errors: an
+  // error-level alert would fire on every deploy.
   const failed =
-    ctx.status >= 500 || ctx.outcome === 'stream_error' || ctx.outcome === 'stream_interrupted';
+    (ctx.status >= 500 && ctx.errorCode !== 'GW_ERR_SERVER_DRAINING') ||
+    ctx.outcome === 'stream_error' ||
+    ctx.outcome === 'stream_interrupted';
   const level = failed ? 'error' : 'info';
   if (logger.enabled(level)) logger.fields(level, 'request', ctx.logJson());
 }

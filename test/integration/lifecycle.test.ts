@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeHandler } from '../../sidecar/compose.js';
+import type { HttpReply } from '../../sidecar/http/types.js';
+import { memoryLogger } from '../../sidecar/observe/logger.js';
 import { chatStream, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { postSse, reassembleChat, chunksOf } from '../support/sse-client.js';
 import { startTestSidecar, testPolicy } from '../support/sidecar.js';
@@ -40,6 +43,40 @@ describe('draining', () => {
     expect(reassembleChat(chunksOf(res)).content).toBe('slow but whole');
     expect(res.done).toBe(true);
     expect(await drained).toEqual({ clean: true });
+  });
+
+  it("logs a drain's 503s (probe and refused request) at info, not error", async () => {
+    const logger = memoryLogger('debug');
+    const { handler } = await composeHandler({
+      policy: testPolicy({ upstream: mock.url }),
+      logger,
+      env: {},
+      isDraining: () => true,
+    });
+    const statuses: number[] = [];
+    const reply: HttpReply = {
+      aborted: false,
+      onAbort: () => {},
+      send: (status) => void statuses.push(status),
+      startStream: () => {},
+      write: () => {},
+      end: () => {},
+    };
+    const request = (method: string, path: string, body = '') => ({
+      method,
+      path,
+      query: '',
+      headers: new Map<string, string>(),
+      body: Buffer.from(body),
+    });
+    await handler(request('GET', '/healthz'), reply);
+    await handler(request('POST', '/v1/chat/completions', '{"model":"m","messages":[]}'), reply);
+    expect(statuses).toEqual([503, 503]);
+    const lines = logger.lines.filter((l) => l.msg === 'request');
+    expect(lines.map((l) => [l.path, l.level, l.outcome, l.error_code])).toEqual([
+      ['/healthz', 'info', 'rejected', 'GW_ERR_SERVER_DRAINING'],
+      ['/v1/chat/completions', 'info', 'rejected', 'GW_ERR_SERVER_DRAINING'],
+    ]);
   });
 
   it('cuts what is still open at the deadline', async () => {
