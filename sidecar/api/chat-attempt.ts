@@ -312,6 +312,8 @@ async function readBody(res: UpstreamResponse, limit: number, truncate: boolean)
     }
     chunks.push(chunk);
   }
+  // One read (the usual answer): that read's memory is the answer's own, no copy needed.
+  if (chunks.length === 1 && Buffer.isBuffer(chunks[0])) return chunks[0];
   return Buffer.concat(chunks, size);
 }
 
