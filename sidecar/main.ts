@@ -63,13 +63,6 @@ async function start(argv: string[]): Promise<void> {
   }
 
   const logger = createLogger({ level });
-  // Every request's failures are answered where they happen; anything that still escapes
-  // is a bug to log, not a reason to drop every other request in flight.
-  process.on('unhandledRejection', (reason) => {
-    logger.error('unhandled rejection; still serving', {
-      error: reason instanceof Error ? reason.stack : String(reason),
-    });
-  });
   const configPath = values.config ?? process.env.MODELGATE_CONFIG;
   let policy: Policy;
   try {
@@ -95,16 +88,34 @@ async function start(argv: string[]): Promise<void> {
     fail((err as Error).message);
   }
 
+  // Once serving, every request's failures are answered where they happen; anything that
+  // still escapes is a bug to log, not a reason to drop every other request in flight.
+  // (Before this point a failure must stop the process with a non-zero code.)
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection; still serving', {
+      error: reason instanceof Error ? reason.stack : String(reason),
+    });
+  });
+
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info('draining', { signal });
-    void sidecar.drain().then(({ clean }) => {
-      logger.info('stopped', { clean });
-      logger.flush();
-      process.exit(0);
-    });
+    sidecar.drain().then(
+      ({ clean }) => {
+        logger.info('stopped', { clean });
+        logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error('drain failed', {
+          error: err instanceof Error ? err.stack : String(err),
+        });
+        logger.flush();
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -171,5 +182,6 @@ main().catch((err: unknown) => {
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
     fail(`${(err as Error).message}\n\n${USAGE}`);
   }
-  throw err;
+  // Anything else before serving (a config the YAML parser itself refuses, say) stops us.
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
 });

@@ -49,7 +49,15 @@ function parseYaml(text: string, source: string): unknown {
   // `no` is not a boolean.
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length === 0) return doc.toJS();
+  if (doc.errors.length === 0) {
+    try {
+      return doc.toJS();
+    } catch (err) {
+      // Parsed, but refused while building values: aliases expanding past the library's
+      // limit (a "billion laughs" file), say.
+      throw new ConfigError(source, [{ path: '', reason: `YAML: ${(err as Error).message}` }]);
+    }
+  }
 
   // The library's own messages quote the surrounding lines; position and reason are enough.
   const problems = doc.errors.map((error) => {

@@ -125,6 +125,23 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('reports a YAML alias bomb as a config problem, not a crash', () => {
+    const lines = ['a0: &a0 [x]'];
+    for (let i = 1; i < 10; i++) {
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
+    }
+    const problems = problemsOf(() =>
+      parseConfig(lines.join('\n'), 'yaml', 'bomb.yaml', { env: ENV }),
+    );
+    expect(problems).toEqual([
+      { path: '', reason: 'YAML: Excessive alias count indicates a resource exhaustion attack' },
+    ]);
+  });
+
   it('reports a JSON syntax error with its line and column, without quoting the file', () => {
     const text = '{\n  "listen": { "port": 1 }\n  "models": []\n}';
     const problems = problemsOf(() => parseConfig(text, 'json', 'bad.json', { env: ENV }));
