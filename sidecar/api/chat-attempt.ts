@@ -88,7 +88,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       return { kind: 'failed', failure };
     }
     const outcome = await exchange(input, request, clock);
-    const passed = passedCredential(input.call, request);
+    const passed = passedCredential(input.call, request, endpoint.provider.configuredHeaders);
     return passed.length > 0 ? blameCaller(outcome, passed, endpoint.provider.id) : outcome;
   } finally {
     clearTimeout(firstToken);
@@ -149,15 +149,24 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'x-
 /**
  * The `x-pass-*` names of the caller's headers that went upstream as the request's
  * credential, when they were its only credential: empty when any credential header came
- * from the sidecar (its key, a signature, a minted token), since then a refusal may be ours.
+ * from the sidecar (its key, a signature, a minted token, a header its config adds), since
+ * then a refusal may be ours.
  */
-function passedCredential(call: ChatCall, request: UpstreamRequest): string[] {
+function passedCredential(
+  call: ChatCall,
+  request: UpstreamRequest,
+  configured: ReadonlySet<string>,
+): string[] {
   if (call.passHeaders.length === 0) return [];
   const passed: string[] = [];
   for (const [header, value] of Object.entries(request.headers)) {
     const name = header.toLowerCase();
+    const fromCaller = call.passHeaders.some(([n, v]) => n === name && v === value);
+    // A header the provider's config adds may be a credential under any name: when one
+    // went upstream as configured, the refusal may be of it.
+    if (configured.has(name) && !fromCaller) return [];
     if (!CREDENTIAL_HEADERS.has(name)) continue;
-    if (!call.passHeaders.some(([n, v]) => n === name && v === value)) return [];
+    if (!fromCaller) return [];
     passed.push(`x-pass-${name}`);
   }
   return passed;

@@ -10,6 +10,11 @@ export interface ProviderRuntime {
   readonly protocol: Protocol;
   readonly adapter: ChatAdapter;
   readonly transport: Transport;
+  /**
+   * Names (lower-case) of the headers its config adds to every request. Any of them may be
+   * a credential (a gateway's own token, an APIM subscription key).
+   */
+  readonly configuredHeaders: ReadonlySet<string>;
 }
 
 export interface RegistryOptions {
@@ -38,6 +43,7 @@ export function buildProviders(
       protocol: p.protocol,
       adapter: adapterFor(p, opts),
       transport,
+      configuredHeaders: new Set(Object.keys(p.headers).map((name) => name.toLowerCase())),
     });
   }
   return providers;

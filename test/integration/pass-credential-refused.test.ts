@@ -253,8 +253,19 @@ describe('a provider refusing the credential configured for it', () => {
             baseUrl: openai.url,
             apiKeyEnv: 'TEST_PROVIDER_KEY',
           },
+          {
+            // A gateway in front of the provider, with a token of its own in a header the
+            // sidecar cannot know is a credential.
+            id: 'gw',
+            protocol: Protocol.OPENAI,
+            baseUrl: openai.url,
+            headers: { 'cf-aig-authorization': 'Bearer gateway-token-EXPIRED' },
+          },
         ],
-        models: [{ name: 'solo', provider: 'up', target: 'gpt-4o-mini' }],
+        models: [
+          { name: 'solo', provider: 'up', target: 'gpt-4o-mini' },
+          { name: 'via-gw', provider: 'gw', target: 'gpt-4o-mini' },
+        ],
       }),
       'auto',
       // The sidecar's own key is wrong this time.
@@ -286,5 +297,23 @@ describe('a provider refusing the credential configured for it', () => {
     expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
     expect(seen.json.error.message).toBe(configured);
     expect(openai.requests.at(-1)?.headers['openai-organization']).toBe('org-caller');
+  });
+
+  it('is still a 502 when a header from the config went upstream beside the caller key', async () => {
+    const seen = await post(
+      `${sidecar.url}/v1/chat/completions`,
+      { model: 'via-gw', messages: hi },
+      { 'x-pass-authorization': 'Bearer sk-caller-own-key-123456' },
+    );
+    expect(seen.status).toBe(502);
+    expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
+    expect(seen.json.error.message).toBe(
+      'Provider "gw" rejected the credential configured for it.',
+    );
+    const sent = openai.requests.at(-1)?.headers;
+    expect(sent?.['cf-aig-authorization']).toBe('Bearer gateway-token-EXPIRED');
+    expect(sent?.authorization).toBe('Bearer sk-caller-own-key-123456');
+    expect(seen.text).not.toContain('EXPIRED');
+    expect(seen.text).not.toContain('caller-own-key');
   });
 });
