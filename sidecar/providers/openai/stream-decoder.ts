@@ -228,8 +228,13 @@ function isDataLine(buf: Buffer, at: number): boolean {
   );
 }
 
-/** The first choice's delta carries text (the only chunks a run template is learned from). */
+/**
+ * The first choice's delta carries text (the only chunks a run template is learned from).
+ * Not an empty string: a reasoning or tool-call chunk with `"content":""` would teach a
+ * template holding its reasoning or call, which no later text chunk matches.
+ */
 function hasText(chunk: Record<string, unknown>): boolean {
   const choices = chunk.choices as { delta?: { content?: unknown } | null }[];
-  return typeof choices[0]?.delta?.content === 'string';
+  const content = choices[0]?.delta?.content;
+  return typeof content === 'string' && content.length > 0;
 }

@@ -117,6 +117,24 @@ describe('the OpenAI stream decoder', () => {
       expect(items.some((i) => i.kind === 'chunk' && i.finished !== undefined)).toBe(false);
     });
 
+    it('are learned from the first chunk with text, not from a reasoning chunk with empty content', () => {
+      const thinking = (t: string) =>
+        event(`{"role":"assistant","content":"","reasoning":${JSON.stringify(t)}}`);
+      const body = [0, 1, 2].map((i) => thinking(`step ${i}`)).join('');
+      const answer = ['A', 'n', 's', 'w', 'e', 'r'].map((t) => text(t)).join('');
+      const items = decodeItems([Buffer.from(role + body + answer)]);
+      // Every reasoning chunk is read in full (each bears content: the reasoning), the first
+      // text chunk teaches the template, and the other five go out as one run.
+      expect(items.map((i) => (i.kind === 'chunk' ? i.shape : i.kind))).toEqual([
+        'lifecycle',
+        'content',
+        'content',
+        'content',
+        'content',
+        'frames',
+      ]);
+    });
+
     it('stop at a finish, a usage chunk, an error or [DONE], and read those in full', () => {
       const finish = event('{}', '"stop"');
       const usage = `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n`;
