@@ -48,16 +48,38 @@ describe('upstreamBody', () => {
     ['another model first', '{"model":"pricey","model":"fast","messages":[]}', 'slow'],
     ['the routed name twice', '{"model":"fast","model":"fast","messages":[]}', 'slow'],
     ['the target itself, after another', '{"model":"pricey","model":"slow","messages":[]}', 'slow'],
-  ])(
-    'leaves exactly one model key, the target, when the client wrote the key twice (%s)',
-    (_, text, target) => {
-      const raw = Buffer.from(text);
-      const out = upstreamBody(raw, JSON.parse(text), { target, includeUsage: false });
-      expect(out).not.toBe(raw);
-      expect(out.toString().split('"model"').length - 1).toBe(1);
-      expect(JSON.parse(out.toString()).model).toBe(target);
-    },
-  );
+    ['an escaped key after', '{"model":"pricey","mod\\u0065l":"slow","messages":[]}', 'slow'],
+    ['an escaped key before', '{"mod\\u0065l":"pricey","model":"fast","messages":[]}', 'slow'],
+    ['one escaped key', '{"\\u006dodel":"fast","messages":[]}', 'slow'],
+  ])('sends exactly one plain model key, the target, when the body has %s', (_, text, target) => {
+    const raw = Buffer.from(text);
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const out = upstreamBody(raw, parsed, { target, includeUsage: false }).toString();
+    expect(out.split('"model"').length - 1).toBe(1);
+    expect(out).not.toContain('\\u006');
+    expect(JSON.parse(out).model).toBe(target);
+  });
+
+  it('patches in the bytes when a tool schema has a "model" property (big numbers kept)', () => {
+    const text =
+      '{"model":"fast","seed":12345678901234567891,"temperature":1.0,"messages":[],' +
+      '"tools":[{"type":"function","function":{"name":"car","parameters":{"type":"object",' +
+      '"properties":{"model":{"type":"string"}}}}}]}';
+    const raw = Buffer.from(text);
+    const out = upstreamBody(raw, JSON.parse(text), { target: 'slow', includeUsage: false });
+    expect(out.toString()).toBe(text.replace('"model":"fast"', '"model":"slow"'));
+    // The routed name unchanged: the very same bytes.
+    const same = upstreamBody(raw, JSON.parse(text), { target: 'fast', includeUsage: false });
+    expect(same).toBe(raw);
+  });
+
+  it('patches in the bytes when a message quotes \\"model', () => {
+    const text =
+      '{"model":"fast","messages":[{"role":"user","content":"say \\"model"}],"seed":1.50}';
+    const raw = Buffer.from(text);
+    const out = upstreamBody(raw, JSON.parse(text), { target: 'slow', includeUsage: false });
+    expect(out.toString()).toBe(text.replace('"model":"fast"', '"model":"slow"'));
+  });
 
   it('switches usage on for streams without stream_options, in the bytes', () => {
     const raw = encode({ model: 'm', stream: true, messages: [] });
