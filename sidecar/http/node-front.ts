@@ -65,8 +65,9 @@ class NodeReply implements HttpReply {
 
   close(): void {
     if (this.aborted || this.done) return;
+    // The response's 'close' event then marks it aborted, settles it and tells whoever
+    // listens (the request's upstream call), as when the client leaves; uWS does the same.
     this.res.destroy();
-    this.settle();
   }
 
   private writeHead(status: number, headers: HeaderList): void {

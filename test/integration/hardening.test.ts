@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { composeHandler } from '../../sidecar/compose.js';
 import { safeHeaderValue } from '../../sidecar/http/header-value.js';
+import { startNodeFront } from '../../sidecar/http/node-front.js';
 import type { HttpReply } from '../../sidecar/http/types.js';
+import { loadUws, startUwsFront } from '../../sidecar/http/uws-front.js';
 import { memoryLogger } from '../../sidecar/observe/logger.js';
 import { startSidecar } from '../../sidecar/sidecar.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
-import { startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
+import { eventually, startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
 
 function rawRequest(port: number, head: string, body = ''): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -220,6 +222,37 @@ describe('safeHeaderValue', () => {
   it('never throws: a lone surrogate is written as U+FFFD', () => {
     expect(safeHeaderValue('up/x\ud800')).toBe('up/x%EF%BF%BD');
     expect(safeHeaderValue('\udc00\u2603')).toBe('%EF%BF%BD%E2%98%83');
+  });
+});
+
+describe.each(['uws', 'node'] as const)('HttpReply.close on the %s front', (kind) => {
+  it('cuts the connection, tells onAbort, and counts the request as done', async () => {
+    let told = 0;
+    const opts = {
+      host: '127.0.0.1',
+      port: 0,
+      maxBodyBytes: 1024,
+      reject: () => {},
+      handler: (_req: unknown, reply: HttpReply) => {
+        reply.onAbort(() => void told++);
+        reply.close?.();
+      },
+    };
+    const uws = loadUws();
+    if (kind === 'uws' && uws instanceof Error) throw uws;
+    const front =
+      kind === 'uws'
+        ? await startUwsFront(uws as Exclude<typeof uws, Error>, opts)
+        : await startNodeFront(opts);
+    try {
+      await expect(fetch(`http://127.0.0.1:${front.port}/x`)).rejects.toThrow();
+      await eventually(() => told === 1 && front.inFlight === 0);
+      expect(told).toBe(1);
+      expect(front.inFlight).toBe(0);
+    } finally {
+      front.stopListening();
+      front.closeAll();
+    }
   });
 });
 
