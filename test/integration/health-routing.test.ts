@@ -101,11 +101,25 @@ describe('health-aware routing', () => {
 
     a.delayMs = 10;
     await new Promise((r) => setTimeout(r, 3200)); // A's slow samples leave the window
-    const recovered = await send(50);
-    expect(share(recovered.slice(25), 'a'), recovered.join('')).toBeGreaterThanOrEqual(0.4);
-  }, 60_000);
+    // A is scored by its p95 over the window, which on a busy machine (the suite runs files
+    // in parallel) one late answer can hold above B's for a window more: so the test waits
+    // for the return, ten requests at a time, up to a bound, rather than at a fixed count.
+    const recovered: string[] = [];
+    while (recovered.length < 100) {
+      recovered.push(...(await send(10)));
+      if (share(recovered.slice(-10), 'a') >= 0.6) break;
+    }
+    expect(share(recovered.slice(-10), 'a'), recovered.join('')).toBeGreaterThanOrEqual(0.6);
+  }, 90_000);
 
   it('exposes the same numbers in /metrics and /health/endpoints', async () => {
+    // B, now the slower one, is only explored (a fifth of requests): give it a few answers
+    // inside the window, so its row has numbers to show.
+    const recent: string[] = [];
+    while (recent.filter((s) => s === 'b').length < 3 && recent.length < 100) {
+      recent.push(...(await send(1)));
+    }
+    expect(recent.filter((s) => s === 'b').length, recent.join('')).toBe(3);
     const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
     expect(metrics).toMatch(/modelgate_endpoint_latency_ms\{endpoint="a\/m",quantile="0\.95"\} \d/);
     expect(metrics).toMatch(/modelgate_endpoint_score\{endpoint="b\/m"\} \d/);
