@@ -3,10 +3,19 @@
 // Shared by the stream decoder's adversarial and differential tests.
 
 import type { StreamItem } from '../../sidecar/providers/adapter.js';
+import { badFrame } from '../../sidecar/providers/failures.js';
+import { classifyStreamError } from '../../sidecar/providers/openai/classify-error.js';
+import { shapeOf } from '../../sidecar/providers/openai/shape.js';
+import { readOpenAIUsage } from '../../sidecar/providers/openai/usage.js';
+import { eventTooLarge } from '../../sidecar/providers/sse-decoder.js';
 import { StreamRelay } from '../../sidecar/api/chat-stream.js';
 import type { RequestContext } from '../../sidecar/api/context.js';
 import type { HttpReply } from '../../sidecar/http/types.js';
-import { SseEventTooLargeError } from '../../sidecar/stream/sse-parser.js';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  SseEventTooLargeError,
+  SseParser,
+} from '../../sidecar/stream/sse-parser.js';
 
 export interface Decoderish {
   push(bytes: Uint8Array): StreamItem[];
@@ -121,4 +130,65 @@ export function relayStream(
     failure: relay.failure === undefined ? undefined : relay.failure.code,
     beforeText,
   };
+}
+
+const CTX = { providerId: 'p', secrets: [] };
+
+/**
+ * A reference for an OpenAI-protocol stream with no string heuristics: the project's SSE
+ * parser, then JSON.parse + shapeOf + readOpenAIUsage for each event; an oversized event
+ * ends it as the decoder does. Provider id "p".
+ */
+export class ReferenceDecoder implements Decoderish {
+  private items: StreamItem[] = [];
+  private failed = false;
+  private readonly parser: SseParser;
+
+  constructor(max = DEFAULT_MAX_EVENT_BYTES) {
+    this.parser = new SseParser({
+      maxEventBytes: max,
+      onEvent: (ev) => {
+        if (ev.data === '[DONE]') return void this.items.push({ kind: 'done' });
+        let chunk: Record<string, unknown>;
+        try {
+          chunk = JSON.parse(ev.data) as Record<string, unknown>;
+        } catch {
+          return void this.items.push({ kind: 'error', failure: badFrame('p') });
+        }
+        if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+          return void this.items.push({ kind: 'error', failure: badFrame('p') });
+        }
+        if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
+          return void this.items.push({ kind: 'error', failure: classifyStreamError(chunk, CTX) });
+        }
+        const { shape, finished } = shapeOf(chunk);
+        const usage = readOpenAIUsage(chunk.usage);
+        this.items.push({ kind: 'chunk', data: ev.data, shape, usage, finished });
+      },
+    });
+  }
+
+  push(bytes: Uint8Array): StreamItem[] {
+    if (this.failed) return [];
+    try {
+      this.parser.push(bytes);
+    } catch (err) {
+      this.items.push(eventTooLarge(err));
+      this.failed = true;
+    }
+    return this.take();
+  }
+
+  end() {
+    if (this.failed) return { items: this.take(), cut: false };
+    const cut = this.parser.hasPartialEvent();
+    this.parser.end();
+    return { items: this.take(), cut };
+  }
+
+  private take() {
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
 }

@@ -20,18 +20,17 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamItem } from '../../../sidecar/providers/adapter.js';
 import { ChunkTemplate } from '../../../sidecar/providers/openai/chunk-template.js';
-import { classifyStreamError } from '../../../sidecar/providers/openai/classify-error.js';
-import { shapeOf } from '../../../sidecar/providers/openai/shape.js';
 import {
   loadSseScanKernel,
   type SseScanKernel,
 } from '../../../sidecar/providers/openai/sse-scan-kernel.js';
 import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-decoder.js';
-import { readOpenAIUsage } from '../../../sidecar/providers/openai/usage.js';
-import { badFrame } from '../../../sidecar/providers/failures.js';
-import { eventTooLarge } from '../../../sidecar/providers/sse-decoder.js';
-import { DEFAULT_MAX_EVENT_BYTES, SseParser } from '../../../sidecar/stream/sse-parser.js';
-import { relayStream, type Decoderish, type RelayOutcome } from '../../support/stream-relay.js';
+import {
+  ReferenceDecoder,
+  relayStream,
+  type Decoderish,
+  type RelayOutcome,
+} from '../../support/stream-relay.js';
 
 const kernel = await loadSseScanKernel();
 const cctx = { providerId: 'p', secrets: [] };
@@ -83,61 +82,6 @@ type Outcome = Omit<RelayOutcome, 'beforeText'>;
 function relayed(d: Decoderish, reads: readonly Uint8Array[], choices: number): Outcome {
   const { beforeText: _, ...outcome } = relayStream(d, reads, { choices });
   return outcome;
-}
-
-/** The SSE parser and JSON.parse per event; an oversized event ends it as the decoder does. */
-class Reference implements Decoderish {
-  private items: StreamItem[] = [];
-  private failed = false;
-  private readonly parser: SseParser;
-
-  constructor(max = DEFAULT_MAX_EVENT_BYTES) {
-    this.parser = new SseParser({
-      maxEventBytes: max,
-      onEvent: (ev) => {
-        if (ev.data === '[DONE]') return void this.items.push({ kind: 'done' });
-        let chunk: Record<string, unknown>;
-        try {
-          chunk = JSON.parse(ev.data) as Record<string, unknown>;
-        } catch {
-          return void this.items.push({ kind: 'error', failure: badFrame('p') });
-        }
-        if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-          return void this.items.push({ kind: 'error', failure: badFrame('p') });
-        }
-        if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
-          return void this.items.push({ kind: 'error', failure: classifyStreamError(chunk, cctx) });
-        }
-        const { shape, finished } = shapeOf(chunk);
-        const usage = readOpenAIUsage(chunk.usage);
-        this.items.push({ kind: 'chunk', data: ev.data, shape, usage, finished });
-      },
-    });
-  }
-
-  push(bytes: Uint8Array): StreamItem[] {
-    if (this.failed) return [];
-    try {
-      this.parser.push(bytes);
-    } catch (err) {
-      this.items.push(eventTooLarge(err));
-      this.failed = true;
-    }
-    return this.take();
-  }
-
-  end() {
-    if (this.failed) return { items: this.take(), cut: false };
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
-    return { items: this.take(), cut };
-  }
-
-  private take() {
-    const items = this.items;
-    this.items = [];
-    return items;
-  }
 }
 
 const withKernel = (max?: number, scan: SseScanKernel = kernel) =>
@@ -506,9 +450,10 @@ describe('the sse-scan kernel against the text matcher, inside the decoder', () 
         streams++;
         const label = `${family.name}, stream ${s}, max ${g.max}`;
         const expected = relayed(withKernel(g.max), noBlankLineReads(g.stream), g.choices);
-        expect(relayed(new Reference(g.max), [g.stream], g.choices), `reference: ${label}`).toEqual(
-          expected,
-        );
+        expect(
+          relayed(new ReferenceDecoder(g.max), [g.stream], g.choices),
+          `reference: ${label}`,
+        ).toEqual(expected);
         for (const split of splitsOf(g.stream, next, 6)) {
           splits++;
           // Now and then plain Uint8Array views, not Buffers, as a transport may hand over.
@@ -755,7 +700,7 @@ describe('cases that once failed', () => {
   it('fails on a text event that is not JSON rather than forwarding it', () => {
     const bad = 'data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]\n\n';
     const stream = bytesOf(tok('a') + bad + tok('b'));
-    const expected = relayed(new Reference(), [stream], 1);
+    const expected = relayed(new ReferenceDecoder(), [stream], 1);
     expect(expected.failure).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
     expect(relayed(withKernel(), [stream], 1)).toEqual(expected);
   });
@@ -766,7 +711,7 @@ describe('cases that once failed', () => {
       '{"index":1,"delta":{},"finish_reason" :"stop"}]}\n\n';
     const last = 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
     const stream = bytesOf(tok('a') + both + last);
-    const expected = relayed(new Reference(), [stream], 2);
+    const expected = relayed(new ReferenceDecoder(), [stream], 2);
     expect(expected.failure).toBe(undefined); // both choices finished: the answer is whole
     expect(relayed(withKernel(), [stream], 2)).toEqual(expected);
   });
@@ -775,7 +720,7 @@ describe('cases that once failed', () => {
     const escaped =
       'data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null,"finish\\u005freason":"stop"}]}\n\n';
     const stream = bytesOf(tok('a') + escaped);
-    const expected = relayed(new Reference(), [stream], 1);
+    const expected = relayed(new ReferenceDecoder(), [stream], 1);
     expect(expected.failure).toBe(undefined);
     expect(relayed(withKernel(), [stream], 1)).toEqual(expected);
   });
@@ -785,7 +730,7 @@ describe('cases that once failed', () => {
       'data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}],' +
       '"usage" :{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}\n\n';
     const stream = bytesOf(tok('a') + withUsage + 'data: [DONE]\n\n');
-    const expected = relayed(new Reference(), [stream], 1);
+    const expected = relayed(new ReferenceDecoder(), [stream], 1);
     expect(expected.usage).toEqual({ promptTokens: 3, completionTokens: 4, totalTokens: 7 });
     expect(relayed(withKernel(), [stream], 1)).toEqual(expected);
   });
@@ -796,7 +741,7 @@ describe('cases that once failed', () => {
     const nested =
       'data: {"choices":[{"index":0,"logprobs":{"delta":{"content":"hi"}},"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
     const stream = bytesOf(nested);
-    const expected = relayed(new Reference(), [stream], 1);
+    const expected = relayed(new ReferenceDecoder(), [stream], 1);
     expect(expected.commits).toBe(0);
     expect(relayed(withKernel(), [stream], 1)).toEqual(expected);
   });

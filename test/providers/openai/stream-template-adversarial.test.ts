@@ -13,18 +13,16 @@
 // Both are fed through the real StreamRelay, driven the way chat-attempt.ts drives it.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { StreamItem, UpstreamFailure } from '../../../sidecar/providers/adapter.js';
 import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-decoder.js';
 import {
   loadSseScanKernel,
   type SseScanKernel,
 } from '../../../sidecar/providers/openai/sse-scan-kernel.js';
-import { DEFAULT_MAX_EVENT_BYTES, SseParser } from '../../../sidecar/stream/sse-parser.js';
 import { shapeOf } from '../../../sidecar/providers/openai/shape.js';
 import { readOpenAIUsage } from '../../../sidecar/providers/openai/usage.js';
-import { classifyStreamError } from '../../../sidecar/providers/openai/classify-error.js';
 import { chatStream } from '../../support/mock-openai.js';
 import {
+  ReferenceDecoder,
   relayStream,
   type Decoderish,
   type RelayOptions,
@@ -60,62 +58,8 @@ function eventByEvent(stream: Buffer, opts: Opts = {}): Outcome {
   return run(decoder(opts), reads, opts);
 }
 
-/** A reference with no string heuristics: the SSE parser, then JSON.parse for each event. */
-class SemanticDecoder implements Decoderish {
-  private items: StreamItem[] = [];
-  private readonly parser: SseParser;
-
-  constructor(max = DEFAULT_MAX_EVENT_BYTES) {
-    this.parser = new SseParser({
-      maxEventBytes: max,
-      onEvent: (ev) => {
-        if (ev.data === '[DONE]') return void this.items.push({ kind: 'done' });
-        let chunk: Record<string, unknown>;
-        try {
-          chunk = JSON.parse(ev.data) as Record<string, unknown>;
-        } catch {
-          return void this.items.push({ kind: 'error', failure: badFrame });
-        }
-        if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-          return void this.items.push({ kind: 'error', failure: badFrame });
-        }
-        if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
-          return void this.items.push({ kind: 'error', failure: classifyStreamError(chunk, cctx) });
-        }
-        const { shape, finished } = shapeOf(chunk);
-        const usage = readOpenAIUsage(chunk.usage);
-        this.items.push({ kind: 'chunk', data: ev.data, shape, usage, finished });
-      },
-    });
-  }
-
-  push(bytes: Uint8Array): StreamItem[] {
-    this.parser.push(bytes);
-    return this.take();
-  }
-
-  end() {
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
-    return { items: this.take(), cut };
-  }
-
-  private take() {
-    const items = this.items;
-    this.items = [];
-    return items;
-  }
-}
-
-const badFrame: UpstreamFailure = {
-  code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
-  status: 502,
-  message: 'Provider "p" sent a stream event that is not JSON.',
-  detail: 'stream:not_json',
-};
-
 function semantic(stream: Buffer, opts: Opts = {}): Outcome {
-  return run(new SemanticDecoder(opts.max), [stream], opts);
+  return run(new ReferenceDecoder(opts.max), [stream], opts);
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -623,7 +567,7 @@ for (const [how, matcher] of MATCHERS) {
         const stream = Buffer.concat(reads);
         const ref = eventByEvent(stream, { max });
         expect(ref.errorDetail).toBe('event_too_large');
-        expect(run(new SemanticDecoder(max), reads, { max })).toEqual(ref);
+        expect(run(new ReferenceDecoder(max), reads, { max })).toEqual(ref);
         expect(fast(reads, { max })).toEqual(ref);
       });
 
