@@ -1,5 +1,6 @@
 // What to do after a failed attempt: move along the chain or answer the client now.
 
+import { readRetryAfterMs } from '../health/rate-limit-headers.js';
 import type { UpstreamFailure } from '../providers/adapter.js';
 
 export type Decision =
@@ -45,10 +46,13 @@ export function upstreamStatus(failure: UpstreamFailure): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/** Retry-After (seconds or an HTTP date, RFC 9110 §10.2.3) in milliseconds from now. */
+/**
+ * Retry-After (seconds or an HTTP date, RFC 9110 §10.2.3) in milliseconds from now, read by
+ * the same parser as the health table's rate-limit headers, so a circuit and a score never
+ * disagree about one header.
+ */
 export function retryAfterMs(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const ms = readRetryAfterMs({ 'retry-after': value }, now);
+  return ms === undefined ? undefined : Math.round(ms);
 }
