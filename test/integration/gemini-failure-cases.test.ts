@@ -18,6 +18,7 @@ import {
   type TestSidecar,
 } from '../support/sidecar.js';
 import { chunksOf, postSse, reassembleChat, type SseResponse } from '../support/sse-client.js';
+import { seededRandom as mulberry32 } from '../support/random.js';
 
 // The failure cases of shared/cases/failure-cases.md that touch Gemini, each against the
 // real sidecar and a strict Gemini mock, streamed and not where both exist.
@@ -537,14 +538,3 @@ describe('Gemini errors, mapped, streamed and not', () => {
     expect(mock.requests.length).toBe(before);
   });
 });
-
-/** A small seeded PRNG, so a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -192,3 +192,16 @@ export class ReferenceDecoder implements Decoderish {
     return items;
   }
 }
+
+/** The stream cut at these offsets (any order, repeats and out-of-range ones ignored). */
+export function splitAt(stream: Buffer, cuts: readonly number[]): Buffer[] {
+  const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < stream.length).sort((a, b) => a - b);
+  const reads: Buffer[] = [];
+  let at = 0;
+  for (const c of sorted) {
+    reads.push(stream.subarray(at, c));
+    at = c;
+  }
+  reads.push(stream.subarray(at));
+  return reads;
+}

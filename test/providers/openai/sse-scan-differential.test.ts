@@ -28,9 +28,11 @@ import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-de
 import {
   ReferenceDecoder,
   relayStream,
+  splitAt,
   type Decoderish,
   type RelayOutcome,
 } from '../../support/stream-relay.js';
+import { seededRandom as rng } from '../../support/random.js';
 
 const kernel = await loadSseScanKernel();
 const cctx = { providerId: 'p', secrets: [] };
@@ -95,30 +97,6 @@ function noBlankLineReads(stream: Buffer): Buffer[] {
     if (stream[i - 1] === 0x0a && stream[i] === 0x0a) cuts.push(i);
   }
   return splitAt(stream, cuts);
-}
-
-function splitAt(stream: Buffer, cuts: readonly number[]): Buffer[] {
-  const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < stream.length).sort((a, b) => a - b);
-  const reads: Buffer[] = [];
-  let at = 0;
-  for (const c of sorted) {
-    reads.push(stream.subarray(at, c));
-    at = c;
-  }
-  reads.push(stream.subarray(at));
-  return reads;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------

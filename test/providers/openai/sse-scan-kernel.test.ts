@@ -3,6 +3,7 @@ import { ChunkTemplate } from '../../../sidecar/providers/openai/chunk-template.
 import { loadSseScanKernel } from '../../../sidecar/providers/openai/sse-scan-kernel.js';
 import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-decoder.js';
 import type { StreamItem } from '../../../sidecar/providers/adapter.js';
+import { seededRandom as rng } from '../../support/random.js';
 
 const kernel = await loadSseScanKernel();
 
@@ -12,17 +13,6 @@ const HEAD =
 const TAIL = '},"logprobs":null,"finish_reason":null}]';
 const chunk = (content: string, obfuscation?: string): string =>
   `${HEAD}${content}${TAIL}${obfuscation === undefined ? '' : `,"obfuscation":${obfuscation}`}}`;
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // JSON string bodies, well-formed or not, all ASCII: escapes good and bad, raw controls, DEL.
 const PIECES = ['a', ' word', '\\"', '\\\\', '\\n', '\\u00e9', '\\uZZ00', '\\x', '\t', '\x7f', '"'];

@@ -24,10 +24,12 @@ import { chatStream } from '../../support/mock-openai.js';
 import {
   ReferenceDecoder,
   relayStream,
+  splitAt,
   type Decoderish,
   type RelayOptions,
   type RelayOutcome,
 } from '../../support/stream-relay.js';
+import { seededRandom as rng } from '../../support/random.js';
 
 const cctx = { providerId: 'p', secrets: [] };
 
@@ -60,30 +62,6 @@ function eventByEvent(stream: Buffer, opts: Opts = {}): Outcome {
 
 function semantic(stream: Buffer, opts: Opts = {}): Outcome {
   return run(new ReferenceDecoder(opts.max), [stream], opts);
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function splitAt(stream: Buffer, cuts: number[]): Buffer[] {
-  const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < stream.length).sort((a, b) => a - b);
-  const reads: Buffer[] = [];
-  let at = 0;
-  for (const c of sorted) {
-    reads.push(stream.subarray(at, c));
-    at = c;
-  }
-  reads.push(stream.subarray(at));
-  return reads;
 }
 
 /** Splits to try: whole, every two-way cut, and random many-way cuts (fixed seed). */
