@@ -51,7 +51,7 @@ export interface AttemptInput {
 const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
-  const { endpoint, timeouts } = input;
+  const { endpoint, reply, timeouts } = input;
   // A stream needs its own flag for the first-token clock; it follows the request's. A
   // plain answer can use the request's flag as it is.
   const local = input.chat.stream ? new Cancel() : undefined;
@@ -62,12 +62,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     local !== undefined
       ? setTimeout(() => local.abort('first_token'), timeouts.firstTokenMs)
       : undefined;
-  const clock: Clock = {
-    cancel,
-    started: performance.now(),
-    timedOut: () => timeoutFailure(input, cancel),
-    stopFirstToken: () => clearTimeout(firstToken),
-  };
+  const timedOut = (): UpstreamFailure | undefined => timeoutFailure(input, cancel);
+  const started = performance.now();
 
   try {
     let request: UpstreamRequest;
@@ -87,60 +83,44 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       };
       return { kind: 'failed', failure };
     }
-    const outcome = await exchange(input, request, clock);
+    // Undefined unless the caller's x-pass-* headers were the request's only credential.
     const passed = passedCredential(input.call, request, endpoint.provider.configuredHeaders);
-    return passed.length > 0 ? blameCaller(outcome, passed, endpoint.provider.id) : outcome;
+    const id = endpoint.provider.id;
+
+    let res: UpstreamResponse;
+    try {
+      res = await endpoint.provider.transport.request(request, {
+        cancel,
+        connectTimeoutMs: timeouts.connectMs,
+        firstByteTimeoutMs: timeouts.firstByteMs,
+        idleTimeoutMs: timeouts.idleMs,
+      });
+    } catch (err) {
+      if (reply.aborted) return { kind: 'aborted' };
+      return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
+    }
+    input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
+
+    const headers = res.headers;
+    if (res.status < 200 || res.status >= 300) {
+      const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
+      const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
+      return blameCaller({ kind: 'failed', failure, headers }, passed, id);
+    }
+    if (!input.chat.stream) {
+      return blameCaller({ ...(await answer(input, res, timedOut)), headers }, passed, id);
+    }
+    let ttftMs: number | undefined;
+    const onCommit = (): void => {
+      clearTimeout(firstToken);
+      ttftMs = performance.now() - started;
+    };
+    const outcome = await relay(input, res, onCommit, timedOut);
+    return blameCaller({ ...outcome, headers, ttftMs }, passed, id);
   } finally {
     clearTimeout(firstToken);
     unfollow?.();
   }
-}
-
-/** The attempt's clocks, as `attempt` set them before the request was built. */
-interface Clock {
-  cancel: Cancel;
-  /** performance.now() at the attempt's start. */
-  started: number;
-  timedOut: () => UpstreamFailure | undefined;
-  stopFirstToken: () => void;
-}
-
-/** Sends a built request and answers the client from the response, or fails. */
-async function exchange(
-  input: AttemptInput,
-  request: UpstreamRequest,
-  clock: Clock,
-): Promise<AttemptOutcome> {
-  const { endpoint, reply, timeouts } = input;
-  const { timedOut } = clock;
-  let res: UpstreamResponse;
-  try {
-    res = await endpoint.provider.transport.request(request, {
-      cancel: clock.cancel,
-      connectTimeoutMs: timeouts.connectMs,
-      firstByteTimeoutMs: timeouts.firstByteMs,
-      idleTimeoutMs: timeouts.idleMs,
-    });
-  } catch (err) {
-    if (reply.aborted) return { kind: 'aborted' };
-    return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
-  }
-  input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
-
-  const headers = res.headers;
-  if (res.status < 200 || res.status >= 300) {
-    const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
-    const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
-    return { kind: 'failed', failure, headers };
-  }
-  if (!input.chat.stream) return { ...(await answer(input, res, timedOut)), headers };
-  let ttftMs: number | undefined;
-  const onCommit = (): void => {
-    clock.stopFirstToken();
-    ttftMs = performance.now() - clock.started;
-  };
-  const outcome = await relay(input, res, onCommit, timedOut);
-  return { ...outcome, headers, ttftMs };
 }
 
 /** Header names that carry a provider credential in any protocol the sidecar speaks. */
@@ -148,7 +128,7 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'x-
 
 /**
  * The `x-pass-*` names of the caller's headers that went upstream as the request's
- * credential, when they were its only credential: empty when any credential header came
+ * credential, when they were its only credential: undefined when any credential header came
  * from the sidecar (its key, a signature, a minted token, a header its config adds), since
  * then a refusal may be ours.
  */
@@ -156,20 +136,20 @@ function passedCredential(
   call: ChatCall,
   request: UpstreamRequest,
   configured: ReadonlySet<string>,
-): string[] {
-  if (call.passHeaders.length === 0) return [];
+): string[] | undefined {
+  if (call.passHeaders.length === 0) return undefined;
   const passed: string[] = [];
   for (const [header, value] of Object.entries(request.headers)) {
     const name = header.toLowerCase();
     const fromCaller = call.passHeaders.some(([n, v]) => n === name && v === value);
     // A header the provider's config adds may be a credential under any name: when one
     // went upstream as configured, the refusal may be of it.
-    if (configured.has(name) && !fromCaller) return [];
+    if (configured.has(name) && !fromCaller) return undefined;
     if (!CREDENTIAL_HEADERS.has(name)) continue;
-    if (!fromCaller) return [];
+    if (!fromCaller) return undefined;
     passed.push(`x-pass-${name}`);
   }
-  return passed;
+  return passed.length > 0 ? passed : undefined;
 }
 
 /**
@@ -178,9 +158,10 @@ function passedCredential(
  */
 function blameCaller(
   outcome: AttemptOutcome,
-  passed: readonly string[],
+  passed: readonly string[] | undefined,
   providerId: string,
 ): AttemptOutcome {
+  if (passed === undefined) return outcome;
   if (outcome.kind !== 'failed' && outcome.kind !== 'broken') return outcome;
   if (outcome.failure.code !== 'GW_ERR_UPSTREAM_AUTH') return outcome;
   const headers = passed.length === 1 ? `${passed[0]} header` : `${passed.join(' and ')} headers`;
