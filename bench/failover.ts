@@ -6,15 +6,13 @@
 //
 //   node dist/bench/failover.js [--requests N] [--concurrency C]
 
-import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { startFaultyProvider, type FaultyProvider } from './mocks/faulty-provider.js';
-import { freePort } from './support/processes.js';
-import { startSidecarProcess, type Server } from './support/rig.js';
+import { startConfiguredSidecar, type Server } from './support/rig.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +22,6 @@ const { values } = parseArgs({
 });
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
-const DIST = resolve(import.meta.dirname, '../sidecar/main.js');
 
 interface PhaseResult {
   name: string;
@@ -119,17 +116,9 @@ async function runMode(ordered: boolean): Promise<ModeResult> {
   );
   let sidecar: Server;
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'modelgate-failover-'));
-    const port = await freePort();
-    writeFileSync(join(dir, 'config.yaml'), config(providers, port, ordered));
-    sidecar = await startSidecarProcess({
-      main: DIST,
-      configPath: join(dir, 'config.yaml'),
-      port,
-      stdout: openSync(join(dir, 'sidecar.log'), 'w'),
-    });
+    sidecar = await startConfiguredSidecar('failover', (port) => config(providers, port, ordered));
   } catch (err) {
-    // startSidecarProcess has stopped the sidecar; the providers are ours to close.
+    // startConfiguredSidecar has stopped the sidecar; the providers are ours to close.
     await Promise.all(providers.map((p) => p.close()));
     throw err;
   }

@@ -14,13 +14,12 @@
 // health window and exploration share; about 2 min 10 s in all (three 40 s runs, a warm-up
 // and the restarts). The report goes to stdout and bench/results/fleet-<date>.md.
 
-import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { freePort, sleep, type Pinned } from './support/processes.js';
-import { startSidecarProcess } from './support/rig.js';
+import { sleep } from './support/processes.js';
+import { startConfiguredSidecar, type ConfiguredSidecar } from './support/rig.js';
 import { drive } from './fleet/load.js';
 import { startFleetProvider, type FleetProvider } from './fleet/provider.js';
 import { render, type ModeRun } from './fleet/report.js';
@@ -53,7 +52,6 @@ if (REQUESTS < 100 || REQUESTS > 100_000) throw new Error('--requests must be 10
 if (RATE < 1 || RATE > 5000) throw new Error('--rate must be 1 to 5000');
 if ((3 * REQUESTS) / RATE > 200) throw new Error('--requests / --rate: the run would exceed 200 s');
 
-const DIST = resolve(import.meta.dirname, '../sidecar/main.js');
 const PROFILES = fleetProfiles(RATE);
 const TIMELINE_BUCKETS = 20;
 const WARM_UP = 1500;
@@ -106,23 +104,15 @@ const MODES: readonly { mode: string; modelFor: (tick: number) => string }[] = [
 async function main(): Promise<void> {
   let fleet = await startFleet();
   const ports = fleet.map((p) => p.port);
-  const dir = mkdtempSync(join(tmpdir(), 'modelgate-fleet-'));
-  const port = await freePort();
-  const yaml = config(fleet, port);
-  writeFileSync(join(dir, 'config.yaml'), yaml);
-  let proc: Pinned;
+  let sidecar: ConfiguredSidecar;
   try {
-    ({ proc } = await startSidecarProcess({
-      main: DIST,
-      configPath: join(dir, 'config.yaml'),
-      port,
-      stdout: openSync(join(dir, 'sidecar.log'), 'w'),
-    }));
+    sidecar = await startConfiguredSidecar('fleet', (port) => config(fleet, port));
   } catch (err) {
-    // startSidecarProcess has stopped the sidecar; the fleet is ours to close.
+    // startConfiguredSidecar has stopped the sidecar; the fleet is ours to close.
     await Promise.all(fleet.map((p) => p.close()));
     throw err;
   }
+  const { proc, port } = sidecar;
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
   const runs: ModeRun[] = [];
   try {
@@ -180,13 +170,13 @@ async function main(): Promise<void> {
     requests: REQUESTS,
     rate: RATE,
     concurrency: CONCURRENCY,
-    config: yaml,
+    config: sidecar.config,
     buckets: TIMELINE_BUCKETS,
   });
   process.stdout.write(report);
   const out = resolve(import.meta.dirname, '../../bench/results');
   writeFileSync(join(out, `fleet-${new Date().toISOString().slice(0, 10)}.md`), report);
-  process.stderr.write(`fleet: sidecar log ${join(dir, 'sidecar.log')}\n`);
+  process.stderr.write(`fleet: sidecar log ${sidecar.logPath}\n`);
 }
 
 void main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 // The benchmark rig: which CPU runs what, how each server is started, and one measured wrk
 // run with the CPU time the serving process spent on it.
 
-import { openSync } from 'node:fs';
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busyPct, readCpuTimes, readProcessCpu, readReapedChildrenCpuNs } from './cpu-usage.js';
@@ -103,6 +104,37 @@ export async function startSidecarProcess(opts: SidecarStart): Promise<Server> {
     throw err;
   }
   return { proc, port };
+}
+
+export interface ConfiguredSidecar extends Server {
+  /** The config it was started with. */
+  config: string;
+  /** Where its log (stdout) goes. */
+  logPath: string;
+}
+
+/**
+ * This build's sidecar on a free port, with `makeConfig(port)` as its config: config and
+ * log in a fresh temporary folder named after `name`. Throws, with the sidecar stopped,
+ * when it does not come up.
+ */
+export async function startConfiguredSidecar(
+  name: string,
+  makeConfig: (port: number) => string,
+): Promise<ConfiguredSidecar> {
+  const dir = mkdtempSync(join(tmpdir(), `modelgate-${name}-`));
+  const port = await freePort();
+  const config = makeConfig(port);
+  const configPath = join(dir, 'config.yaml');
+  const logPath = join(dir, 'sidecar.log');
+  writeFileSync(configPath, config);
+  const { proc } = await startSidecarProcess({
+    main: join(DIST, 'sidecar/main.js'),
+    configPath,
+    port,
+    stdout: openSync(logPath, 'w'),
+  });
+  return { proc, port, config, logPath };
 }
 
 export interface MeasureOptions {
