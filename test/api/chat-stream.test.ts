@@ -5,9 +5,13 @@ import type { HttpReply } from '../../sidecar/http/types.js';
 import { OpenAIStreamDecoder } from '../../sidecar/providers/openai/stream-decoder.js';
 import { chatStream } from '../support/mock-openai.js';
 
-/** Decoder and relay over one read; what the reply was handed, as views, not copies. */
-function relayOneRead(read: Buffer, clientWantsUsage: boolean): Uint8Array[] {
+/**
+ * An OpenAI decoder and a relay whose reply records what it was handed: as views of the
+ * reads (to see what was copied), or as copies taken at once (to see the bytes as sent).
+ */
+function decoderAndRelay(clientWantsUsage: boolean, copy: boolean) {
   const handed: Uint8Array[] = [];
+  const keep = (chunk: Uint8Array): void => void handed.push(copy ? Buffer.from(chunk) : chunk);
   const reply: HttpReply = {
     aborted: false,
     onAbort() {},
@@ -15,18 +19,26 @@ function relayOneRead(read: Buffer, clientWantsUsage: boolean): Uint8Array[] {
       throw new Error('send() on a stream');
     },
     startStream() {},
-    write(chunk) {
-      handed.push(chunk);
-    },
+    write: keep,
     end(last) {
-      if (last !== undefined) handed.push(last);
+      if (last !== undefined) keep(last);
     },
   };
   const ctx = { status: 0 } as unknown as RequestContext;
   const relay = new StreamRelay({ reply, ctx, headers: [], clientWantsUsage, choices: 1 });
   const decoder = new OpenAIStreamDecoder({ providerId: 'p', secrets: [] });
-  for (const item of decoder.push(read)) relay.handle(item);
-  void relay.flush();
+  /** Feeds one read and flushes what it completed. */
+  const push = (read: Buffer) => {
+    for (const item of decoder.push(read)) relay.handle(item);
+    void relay.flush();
+  };
+  return { handed, push };
+}
+
+/** Decoder and relay over one read; what the reply was handed, as views, not copies. */
+function relayOneRead(read: Buffer, clientWantsUsage: boolean): Uint8Array[] {
+  const { handed, push } = decoderAndRelay(clientWantsUsage, false);
+  push(read);
   return handed;
 }
 
@@ -59,29 +71,11 @@ describe('the stream relay', () => {
     // One scratch buffer for both reads, as a transport that reuses its memory would do.
     const scratch = Buffer.alloc(read.length);
 
-    const handed: Buffer[] = [];
-    const reply: HttpReply = {
-      aborted: false,
-      onAbort() {},
-      send() {
-        throw new Error('send() on a stream');
-      },
-      startStream() {},
-      write(chunk) {
-        handed.push(Buffer.from(chunk));
-      },
-      end(last) {
-        if (last !== undefined) handed.push(Buffer.from(last));
-      },
-    };
-    const ctx = { status: 0 } as unknown as RequestContext;
-    const relay = new StreamRelay({ reply, ctx, headers: [], clientWantsUsage: true, choices: 1 });
-    const decoder = new OpenAIStreamDecoder({ providerId: 'p', secrets: [] });
+    const { handed, push } = decoderAndRelay(true, true);
     for (const bytes of [role, rest]) {
       scratch.fill(0x78);
       bytes.copy(scratch);
-      for (const item of decoder.push(scratch.subarray(0, bytes.length))) relay.handle(item);
-      void relay.flush();
+      push(scratch.subarray(0, bytes.length));
     }
 
     expect(Buffer.concat(handed).toString()).toBe(read.toString());
