@@ -7,14 +7,14 @@ import { badFrame } from '../../sidecar/providers/failures.js';
 import { classifyStreamError } from '../../sidecar/providers/openai/classify-error.js';
 import { shapeOf } from '../../sidecar/providers/openai/shape.js';
 import { readOpenAIUsage } from '../../sidecar/providers/openai/usage.js';
-import { eventTooLarge } from '../../sidecar/providers/sse-decoder.js';
+import { SseStreamDecoder } from '../../sidecar/providers/sse-decoder.js';
 import { StreamRelay } from '../../sidecar/api/chat-stream.js';
 import type { RequestContext } from '../../sidecar/api/context.js';
 import type { HttpReply } from '../../sidecar/http/types.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
   SseEventTooLargeError,
-  SseParser,
+  type SseEvent,
 } from '../../sidecar/stream/sse-parser.js';
 
 export interface Decoderish {
@@ -139,57 +139,28 @@ const CTX = { providerId: 'p', secrets: [] };
  * parser, then JSON.parse + shapeOf + readOpenAIUsage for each event; an oversized event
  * ends it as the decoder does. Provider id "p".
  */
-export class ReferenceDecoder implements Decoderish {
-  private items: StreamItem[] = [];
-  private failed = false;
-  private readonly parser: SseParser;
-
+export class ReferenceDecoder extends SseStreamDecoder {
   constructor(max = DEFAULT_MAX_EVENT_BYTES) {
-    this.parser = new SseParser({
-      maxEventBytes: max,
-      onEvent: (ev) => {
-        if (ev.data === '[DONE]') return void this.items.push({ kind: 'done' });
-        let chunk: Record<string, unknown>;
-        try {
-          chunk = JSON.parse(ev.data) as Record<string, unknown>;
-        } catch {
-          return void this.items.push({ kind: 'error', failure: badFrame('p') });
-        }
-        if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-          return void this.items.push({ kind: 'error', failure: badFrame('p') });
-        }
-        if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
-          return void this.items.push({ kind: 'error', failure: classifyStreamError(chunk, CTX) });
-        }
-        const { shape, finished } = shapeOf(chunk);
-        const usage = readOpenAIUsage(chunk.usage);
-        this.items.push({ kind: 'chunk', data: ev.data, shape, usage, finished });
-      },
-    });
+    super(max);
   }
 
-  push(bytes: Uint8Array): StreamItem[] {
-    if (this.failed) return [];
+  protected onEvent(ev: SseEvent): void {
+    if (ev.data === '[DONE]') return void this.items.push({ kind: 'done' });
+    let chunk: Record<string, unknown>;
     try {
-      this.parser.push(bytes);
-    } catch (err) {
-      this.items.push(eventTooLarge(err));
-      this.failed = true;
+      chunk = JSON.parse(ev.data) as Record<string, unknown>;
+    } catch {
+      return void this.items.push({ kind: 'error', failure: badFrame('p') });
     }
-    return this.take();
-  }
-
-  end() {
-    if (this.failed) return { items: this.take(), cut: false };
-    const cut = this.parser.hasPartialEvent();
-    this.parser.end();
-    return { items: this.take(), cut };
-  }
-
-  private take() {
-    const items = this.items;
-    this.items = [];
-    return items;
+    if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+      return void this.items.push({ kind: 'error', failure: badFrame('p') });
+    }
+    if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
+      return void this.items.push({ kind: 'error', failure: classifyStreamError(chunk, CTX) });
+    }
+    const { shape, finished } = shapeOf(chunk);
+    const usage = readOpenAIUsage(chunk.usage);
+    this.items.push({ kind: 'chunk', data: ev.data, shape, usage, finished });
   }
 }
 
