@@ -67,10 +67,9 @@
 // before they change anything, then run loops with raw loads and stores. A failed check calls
 // `abort`, which the host turns into an exception; the instance stays usable.
 
+import { ensureMemory, MAX_MEMORY_BYTES, memoryBytes } from './lib/memory';
+
 const ALIGN_MASK: usize = 15;
-const PAGE_SHIFT: u64 = 16;
-const PAGE_BYTES: u64 = 0x1_0000;
-const MAX_MEMORY_BYTES: u64 = 0x1_0000_0000; // the wasm32 limit
 const MIN_CAPACITY: i32 = 4;
 
 const SLICES: i32 = 12;
@@ -348,9 +347,9 @@ function checkDimension(fraction: f64, resetMs: f64): void {
 
 // Outputs and slot lists live past the arena, so a bad pointer cannot overwrite a slot.
 function checkScratch(ptr: usize, bytes: u64, alignMask: usize, message: string): void {
-  const memoryBytes = (<u64>memory.size()) << PAGE_SHIFT;
+  const held = memoryBytes();
   const start = scratchOffset(arenaCap);
-  if (ptr < start || (ptr & alignMask) != 0 || <u64>ptr + bytes > memoryBytes) abort(message);
+  if (ptr < start || (ptr & alignMask) != 0 || <u64>ptr + bytes > held) abort(message);
 }
 
 // Validates `nowMs` and returns the time to use: never earlier than a time already seen.
@@ -373,15 +372,6 @@ function scratchOffset(capacity: i32): usize {
   const arenaEnd = <u64>arenaBase + <u64>capacity * <u64>SLOT_BYTES;
   if (arenaEnd > MAX_MEMORY_BYTES) abort('the arena would exceed 4 GiB of linear memory');
   return <usize>arenaEnd; // SLOT_BYTES is a multiple of 16
-}
-
-function ensureMemory(endBytes: u64): void {
-  if (endBytes > MAX_MEMORY_BYTES) abort('the arena would exceed 4 GiB of linear memory');
-
-  const pagesNeeded = <i32>((endBytes + PAGE_BYTES - 1) >> PAGE_SHIFT);
-  const pagesHeld = memory.size();
-  if (pagesNeeded <= pagesHeld) return;
-  if (memory.grow(pagesNeeded - pagesHeld) < 0) abort('memory.grow failed: out of memory');
 }
 
 function sliceNumber(now: f64): i32 {

@@ -27,10 +27,9 @@
 // products, the square root and the division. It is a worst case: on random vectors the
 // measured cosine error stays under a tenth of it.
 
+import { ensureMemory, MAX_MEMORY_BYTES, memoryBytes } from './lib/memory';
+
 const ALIGN_MASK: usize = 15;
-const PAGE_SHIFT: u64 = 16;
-const PAGE_BYTES: u64 = 0x1_0000;
-const MAX_MEMORY_BYTES: u64 = 0x1_0000_0000; // the wasm32 limit
 const MAX_DIM: i32 = 1 << 16;
 const MIN_CAPACITY: i32 = 16;
 
@@ -157,23 +156,14 @@ function checkSpan(ptr: usize, count: i32, message: string): void {
 
 // Writes through a pointer below the heap would corrupt static data, so those are refused too.
 function checkRange(ptr: usize, bytes: u64, message: string): void {
-  const memoryBytes = (<u64>memory.size()) << PAGE_SHIFT;
-  if (ptr < arenaBase || (ptr & 3) != 0 || <u64>ptr + bytes > memoryBytes) abort(message);
+  const held = memoryBytes();
+  if (ptr < arenaBase || (ptr & 3) != 0 || <u64>ptr + bytes > held) abort(message);
 }
 
 function scratchOffset(capacity: i32, dim: i32): usize {
   const arenaEnd = <u64>arenaBase + ((<u64>capacity * <u64>dim) << 2);
   if (arenaEnd > MAX_MEMORY_BYTES) abort('the arena would exceed 4 GiB of linear memory');
   return (<usize>arenaEnd + ALIGN_MASK) & ~ALIGN_MASK;
-}
-
-function ensureMemory(endBytes: u64): void {
-  if (endBytes > MAX_MEMORY_BYTES) abort('the arena would exceed 4 GiB of linear memory');
-
-  const pagesNeeded = <i32>((endBytes + PAGE_BYTES - 1) >> PAGE_SHIFT);
-  const pagesHeld = memory.size();
-  if (pagesNeeded <= pagesHeld) return;
-  if (memory.grow(pagesNeeded - pagesHeld) < 0) abort('memory.grow failed: out of memory');
 }
 
 // Sixteen floats per iteration in four independent accumulators, so consecutive adds do not

@@ -12,10 +12,9 @@
 // calls matchRun. Exported functions check their arguments once; the loops below them use
 // raw loads, comparing 16 bytes at a time with a scalar tail.
 
+import { ensureMemory, memoryBytes } from './lib/memory';
+
 const ALIGN_MASK: usize = 15;
-const PAGE_SHIFT: u64 = 16;
-const PAGE_BYTES: u64 = 0x1_0000;
-const MAX_MEMORY_BYTES: u64 = 0x1_0000_0000;
 const TEMPLATE_BYTES: usize = 8192;
 const MAX_PARTS: i32 = 3;
 
@@ -43,13 +42,7 @@ export function templateCapacity(): i32 {
 /** Makes room for a read of `bytes` and returns where the host writes it. */
 export function inputReserve(bytes: i32): usize {
   if (bytes < 0) abort('bytes must not be negative');
-  const endBytes = <u64>inputAt + <u64>bytes;
-  if (endBytes > MAX_MEMORY_BYTES) abort('the read would exceed 4 GiB of linear memory');
-  const pagesNeeded = <i32>((endBytes + PAGE_BYTES - 1) >> PAGE_SHIFT);
-  const pagesHeld = memory.size();
-  if (pagesNeeded > pagesHeld && memory.grow(pagesNeeded - pagesHeld) < 0) {
-    abort('memory.grow failed: out of memory');
-  }
+  ensureMemory(<u64>inputAt + <u64>bytes);
   return inputAt;
 }
 
@@ -74,7 +67,7 @@ export function setTemplate(count: i32, a: i32, b: i32, c: i32): void {
 export function matchRun(at: i32, end: i32, maxEventBytes: i32): i32 {
   if (partCount === 0) abort('no template set');
   if (at < 0 || end < at) abort('at and end must satisfy 0 <= at <= end');
-  if (<u64>inputAt + <u64>end > (<u64>memory.size()) << PAGE_SHIFT) abort('end is past the read');
+  if (<u64>inputAt + <u64>end > memoryBytes()) abort('end is past the read');
 
   let next = at;
   while (isDataPrefix(next, end)) {
