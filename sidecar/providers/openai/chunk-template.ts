@@ -21,8 +21,6 @@ export interface TemplateBytes {
   readonly lengths: readonly number[];
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 export class ChunkTemplate {
   #bytes: TemplateBytes | null | undefined;
 
@@ -37,9 +35,10 @@ export class ChunkTemplate {
   get bytes(): TemplateBytes | undefined {
     if (this.#bytes === undefined) {
       const text = this.fixed.join('');
-      this.#bytes = ASCII.test(text)
-        ? { all: Buffer.from(text, 'latin1'), lengths: this.fixed.map((part) => part.length) }
-        : null;
+      const all = Buffer.from(text, 'utf8');
+      // As many bytes as characters: every one of them ASCII.
+      this.#bytes =
+        all.length === text.length ? { all, lengths: this.fixed.map((part) => part.length) } : null;
     }
     return this.#bytes ?? undefined;
   }
