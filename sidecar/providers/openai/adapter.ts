@@ -4,7 +4,7 @@ import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './clas
 import { upstreamBody } from './request-body.js';
 import type { SseScanKernel } from './sse-scan-kernel.js';
 import { OpenAIStreamDecoder } from './stream-decoder.js';
-import { readOpenAIUsage } from './usage.js';
+import { readOpenAIUsage, scanOpenAIUsage, UNSCANNED } from './usage.js';
 
 export interface OpenAIAdapterOptions {
   providerId: string;
@@ -108,9 +108,8 @@ const USAGE_KEY = Buffer.from('"usage":{');
 
 /**
  * Usage from a normal completion without parsing the whole answer (a long answer costs
- * tens of microseconds to parse, and we only need its token counts): the usage object ends
- * at the brace that balances its opening one, strings skipped.
- * Anything unusual returns undefined and takes the full parse.
+ * tens of microseconds to parse, and we only need its token counts), read from the bytes of
+ * its usage object. Anything unusual returns undefined and takes the full parse.
  */
 function readUsageQuickly(body: Buffer): Usage | undefined {
   // An error body names its error first; a completion names its choices early. Looking only
@@ -120,6 +119,9 @@ function readUsageQuickly(body: Buffer): Usage | undefined {
   const at = body.lastIndexOf(USAGE_KEY);
   if (at === -1) return undefined;
   const start = at + USAGE_KEY.length - 1;
+  const usage = scanOpenAIUsage(body, start);
+  if (usage !== UNSCANNED) return usage;
+  // Spelled in a way the scan does not read: find its end and parse it.
   let depth = 0;
   for (let i = start; i < body.length; i++) {
     const c = body[i];
