@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Transport, TransportOptions, UpstreamRequest, UpstreamResponse } from './adapter.js';
 import type { UpstreamHeaders } from './adapter.js';
 import type { Cancel } from './cancel.js';
+import { headerName } from './header-names.js';
 
 export interface HttpTransportOptions {
   connectTimeoutMs: number;
@@ -190,7 +191,7 @@ function readHeaders(raw: Buffer[]): UpstreamHeaders {
   // No prototype: a header named "constructor" or "__proto__" is just a header.
   const headers = Object.create(null) as UpstreamHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString('latin1').toLowerCase();
+    const name = headerName(raw[i]);
     const value = raw[i + 1].toString('latin1');
     const prior = headers[name];
     if (prior === undefined) headers[name] = value;
