@@ -164,5 +164,6 @@ function logRequest(logger: Logger, ctx: RequestContext): void {
     ctx.outcome === 'stream_error' ||
     ctx.outcome === 'stream_interrupted';
   const level = failed ? 'error' : 'info';
-  if (logger.enabled(level)) logger.fields(level, 'request', ctx.logJson());
+  ctx.finish();
+  logger.entry(level, 'request', ctx);
 }

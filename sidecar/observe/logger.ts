@@ -16,12 +16,34 @@ export interface Logger {
   /** Whether lines of this level are written; check it before building costly fields. */
   enabled(level: Level): boolean;
   /**
-   * A line whose fields the caller wrote as JSON text, `,"name":value` each (the request
-   * line, built without an intermediate object). The same allow-list rule applies.
+   * A line whose text is written later, when its batch goes out (the request line): its
+   * fields come from `entry.fieldsJson()` then, and its time from `entry.atMs`. The entry
+   * must not change after this call. The same allow-list rule applies.
    */
-  fields(level: Level, msg: string, json: string): void;
+  entry(level: Level, msg: string, entry: LateEntry): void;
   /** Writes out lines still buffered (call before exiting). */
   flush(): void;
+}
+
+/** What a deferred line is written from. */
+export interface LateEntry {
+  /** When it happened, in milliseconds since the epoch: the line's time. */
+  readonly atMs: number;
+  /** The line's fields as JSON text, `,"name":value` for each. */
+  fieldsJson(): string;
+}
+
+/** Where finished lines go; a batch may also hold entries to be written out at flush. */
+interface Sink {
+  (line: string): void;
+  late?: (level: Level, msg: string, entry: LateEntry) => void;
+  flush?: () => void;
+}
+
+interface Late {
+  level: Level;
+  msg: string;
+  entry: LateEntry;
 }
 
 export interface LoggerOptions {
@@ -33,24 +55,15 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
-  const write = opts.write ?? batchedStdout();
+  const write: Sink = opts.write ?? batchedStdout();
   const clock = opts.clock ?? Date.now;
 
-  let lastMs = -1;
-  let lastIso = '';
-  const head = (level: Level, msg: string): string => {
-    const now = clock();
-    if (now !== lastMs) {
-      lastMs = now;
-      lastIso = new Date(now).toISOString();
-    }
-    return `{"level":"${level}","time":"${lastIso}","msg":${JSON.stringify(msg)}`;
-  };
+  const head = lineHead();
   const emit = (level: Level, msg: string, data?: object): void => {
     if (RANK[level] < min) return;
     // Built by hand: JSON.stringify of a whole data object was a measurable share of a
     // request's CPU. Field names are ours (plain identifiers), so only values need escaping.
-    let line = head(level, msg);
+    let line = head(level, msg, clock());
     if (data !== undefined) {
       for (const key in data) {
         const value = (data as Record<string, unknown>)[key];
@@ -68,10 +81,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     warn: (msg, data) => emit('warn', msg, data),
     error: (msg, data) => emit('error', msg, data),
     enabled: (level) => RANK[level] >= min,
-    fields: (level, msg, json) => {
-      if (RANK[level] >= min) write(`${head(level, msg)}${json}}\n`);
+    entry: (level, msg, entry) => {
+      if (RANK[level] < min) return;
+      if (write.late === undefined) write(formatLate(head, { level, msg, entry }));
+      else write.late(level, msg, entry);
     },
-    flush: () => (write as { flush?: () => void }).flush?.(),
+    flush: () => write.flush?.(),
   };
 }
 
@@ -82,28 +97,50 @@ const BATCH_LINES = 512;
 /**
  * Lines go out in batches, one write per 10 ms at most (or per 512 lines): at thousands of
  * requests a second, a write per request line, or even per turn of the event loop, was a
- * measurable share of the CPU (bench/results/latency-*.md). `flush` writes at once; the
- * command line calls it before exiting.
+ * measurable share of the CPU. Request lines are also formatted only then, all together:
+ * building each one as its request ended cost about a tenth of the sidecar's throughput,
+ * several times what the same formatting costs in a batch (bench/results/latency-*.md).
+ * `flush` writes at once; the command line calls it before exiting.
  */
-function batchedStdout(): ((line: string) => void) & { flush: () => void } {
-  let buffered: string[] = [];
+function batchedStdout(): Sink {
+  let pending: (string | Late)[] = [];
   let timer: NodeJS.Timeout | undefined;
+  const head = lineHead();
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (buffered.length === 0) return;
-    const text = buffered.join('');
-    buffered = [];
-    process.stdout.write(text);
+    if (pending.length === 0) return;
+    const items = pending;
+    pending = [];
+    const lines = items.map((item) => (typeof item === 'string' ? item : formatLate(head, item)));
+    process.stdout.write(lines.join(''));
   };
-  return Object.assign(
-    (line: string): void => {
-      buffered.push(line);
-      if (buffered.length >= BATCH_LINES) flush();
-      else if (timer === undefined) timer = setTimeout(flush, BATCH_MS);
-    },
-    { flush },
-  );
+  const add = (item: string | Late): void => {
+    pending.push(item);
+    if (pending.length >= BATCH_LINES) flush();
+    else if (timer === undefined) timer = setTimeout(flush, BATCH_MS);
+  };
+  return Object.assign((line: string): void => add(line), {
+    late: (level: Level, msg: string, entry: LateEntry): void => add({ level, msg, entry }),
+    flush,
+  });
+}
+
+/** A line's opening: level, time and message; the time's text is kept while it repeats. */
+function lineHead(): (level: Level, msg: string, atMs: number) => string {
+  let lastMs = -1;
+  let lastIso = '';
+  return (level, msg, atMs) => {
+    if (atMs !== lastMs) {
+      lastMs = atMs;
+      lastIso = new Date(atMs).toISOString();
+    }
+    return `{"level":"${level}","time":"${lastIso}","msg":${JSON.stringify(msg)}`;
+  };
+}
+
+function formatLate(head: ReturnType<typeof lineHead>, late: Late): string {
+  return `${head(late.level, late.msg, late.entry.atMs)}${late.entry.fieldsJson()}}\n`;
 }
 
 /** A logger that keeps its lines, for tests and for `modelgate demo`. */

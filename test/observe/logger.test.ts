@@ -16,15 +16,18 @@ function context(path: string, model: string): RequestContext {
   ctx.usage = { promptTokens: 3, completionTokens: 4, totalTokens: 7, cachedTokens: 0 };
   ctx.attempts.push({ endpoint: 'a/m', ms: 5, result: 'upstream_503', decision: 'next' });
   ctx.attempts.push({ endpoint: 'b/m', ms: 7, result: 'ok' });
+  ctx.finish();
   return ctx;
 }
 
 describe('the request log line', () => {
   it('is one JSON object whatever the client put in the path and model', () => {
     const lines: string[] = [];
-    const logger = createLogger({ write: (l) => void lines.push(l), clock: () => 0 });
+    const logger = createLogger({ write: (l) => void lines.push(l) });
     const odd = 'm"\\\n\u0001\ud800 é';
-    logger.fields('info', 'request', context('/v1/"x"\\', odd).logJson());
+    const ctx = context('/v1/"x"\\', odd);
+    ctx.atMs = 0;
+    logger.entry('info', 'request', ctx);
     expect(lines).toHaveLength(1);
     expect(lines[0].endsWith('}\n')).toBe(true);
     const line = JSON.parse(lines[0]) as Record<string, unknown>;
@@ -53,8 +56,9 @@ describe('the request log line', () => {
     const logger = createLogger({ level: 'warn', write: (l) => void lines.push(l) });
     expect(logger.enabled('info')).toBe(false);
     expect(logger.enabled('error')).toBe(true);
-    logger.fields('info', 'request', ',"x":1');
-    logger.fields('error', 'request', ',"x":1');
+    const entry = { atMs: 0, fieldsJson: () => ',"x":1' };
+    logger.entry('info', 'request', entry);
+    logger.entry('error', 'request', entry);
     expect(lines.map((l) => JSON.parse(l).level)).toEqual(['error']);
   });
 });
@@ -84,5 +88,42 @@ describe('standard output batching', () => {
     logger.flush();
     expect(writes).toHaveLength(2);
     expect(JSON.parse(writes[1]).msg).toBe('three');
+  });
+
+  it('formats a request line when its batch goes out, with the time and latency of its end', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const logger = createLogger();
+    const ctx = context('/v1/chat/completions', 'm');
+    ctx.atMs = Date.parse('2026-12-04T10:00:00.123Z');
+    const latency = ctx.latencyMs;
+    let formatted = 0;
+    const fieldsJson = ctx.fieldsJson.bind(ctx);
+    ctx.fieldsJson = () => {
+      formatted++;
+      return fieldsJson();
+    };
+    logger.info('before');
+    logger.entry('info', 'request', ctx);
+    logger.info('after');
+    expect(formatted).toBe(0);
+    await sleep(40);
+    expect(formatted).toBe(1);
+    const lines = writes
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.msg)).toEqual(['before', 'request', 'after']);
+    expect(Object.keys(lines[1]).slice(0, 3)).toEqual(['level', 'time', 'msg']);
+    expect(lines[1]).toMatchObject({
+      level: 'info',
+      time: '2026-12-04T10:00:00.123Z',
+      request_id: 'req-1',
+      latency_ms: latency,
+    });
   });
 });
