@@ -289,6 +289,11 @@ function tooLarge(endpoint: Endpoint): UpstreamFailure {
 
 /** Reads a body up to a limit: truncating (error bodies) or refusing (answers). */
 async function readBody(res: UpstreamResponse, limit: number, truncate: boolean): Promise<Buffer> {
+  if (!truncate && res.readAll !== undefined) {
+    const whole = await res.readAll(limit);
+    if (whole === undefined) throw new TooLarge();
+    return whole;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body) {

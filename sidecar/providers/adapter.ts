@@ -132,6 +132,12 @@ export interface UpstreamResponse {
   readonly status: number;
   readonly headers: UpstreamHeaders;
   readonly body: AsyncIterable<Uint8Array>;
+  /**
+   * The whole body at once, when the transport can gather it without a turn per read;
+   * undefined when it is over `limit` bytes (the rest is then discarded). Use either this
+   * or `body`, not both.
+   */
+  readAll?(limit: number): Promise<Buffer | undefined>;
   /** Drops the rest of the body and frees the connection. */
   discard(): void;
 }

@@ -75,7 +75,15 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
   private answered = false;
   private finished = false;
   private failure: unknown;
-  private readonly queue: Uint8Array[] = [];
+  private queue: Buffer[] = [];
+  /** readAll is gathering the body: chunks queue up until the end, or past its limit. */
+  private gather:
+    | {
+        limit: number;
+        resolve: (body: Buffer | undefined) => void;
+        reject: (err: unknown) => void;
+      }
+    | undefined;
   private queued = 0;
   private resumeFn: (() => void) | undefined;
   private paused = false;
@@ -113,12 +121,26 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
       status,
       headers: readHeaders(raw),
       body: { [Symbol.asyncIterator]: () => this },
+      readAll: (limit) => this.readAll(limit),
       discard: () => this.abort(new DiscardedError()),
     });
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    const gather = this.gather;
+    if (gather !== undefined) {
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+      if (this.queued > gather.limit) {
+        this.gather = undefined;
+        this.queue.length = 0;
+        this.abort(new DiscardedError());
+        gather.resolve(undefined);
+        return false;
+      }
+      return true;
+    }
     if (this.waiting !== undefined) {
       const deliver = this.waiting;
       this.waiting = this.waitingFail = undefined;
@@ -133,6 +155,11 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
 
   onComplete(): void {
     this.settle();
+    const gather = this.gather;
+    if (gather !== undefined) {
+      this.gather = undefined;
+      return gather.resolve(this.joined());
+    }
     const deliver = this.waiting;
     this.waiting = this.waitingFail = undefined;
     deliver?.({ value: undefined, done: true });
@@ -142,6 +169,11 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
     this.settle();
     if (!this.answered) return this.reject(err);
     this.failure = err;
+    const gather = this.gather;
+    if (gather !== undefined) {
+      this.gather = undefined;
+      return gather.reject(err);
+    }
     const fail = this.waitingFail;
     this.waiting = this.waitingFail = undefined;
     fail?.(err);
@@ -168,6 +200,32 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
       this.waiting = resolve;
       this.waitingFail = reject;
     });
+  }
+
+  /** The body in one piece, gathered by onData without waking a reader per read. */
+  private readAll(limit: number): Promise<Buffer | undefined> {
+    if (this.queued > limit) {
+      this.return();
+      return Promise.resolve(undefined);
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.finished) return Promise.resolve(this.joined());
+    if (this.paused) {
+      this.paused = false;
+      this.resumeFn?.();
+    }
+    return new Promise((resolve, reject) => {
+      this.gather = { limit, resolve, reject };
+    });
+  }
+
+  /** What the queue holds as one buffer: a single read is its own memory, not a copy. */
+  private joined(): Buffer {
+    const chunks = this.queue;
+    this.queue = [];
+    const size = this.queued;
+    this.queued = 0;
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
   }
 
   /** A reader that stops early (break) gives up the rest of the body. */

@@ -111,6 +111,50 @@ describe('HttpTransport', () => {
     for (let i = 0; i < 32; i++) expect(whole[i * 64 * 1024 + 100]).toBe(i % 251);
   });
 
+  it('gathers a body of many reads in one piece with readAll, past the high-water mark', async () => {
+    const piece = (i: number) => Buffer.alloc(64 * 1024, i % 251);
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let i = 0;
+      // Spread over turns of the event loop, so the body arrives in many reads.
+      const next = (): void => {
+        if (i === 8) return void res.end();
+        res.write(piece(i++));
+        setImmediate(next);
+      };
+      next();
+    });
+    const res = await send(origin, '/whole');
+    const whole = await res.readAll!(1 << 20);
+    expect(whole?.length).toBe(8 * 64 * 1024);
+    for (let i = 0; i < 8; i++) expect(whole![i * 64 * 1024 + 7]).toBe(i % 251);
+  });
+
+  it('gives undefined from readAll past its limit, and closes that connection', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(Buffer.alloc(40_000, 1));
+      setTimeout(() => res.write(Buffer.alloc(40_000, 2)), 20);
+      // the rest never comes
+    });
+    const res = await send(origin, '/too-big');
+    expect(await res.readAll!(50_000)).toBeUndefined();
+    await expect.poll(() => closed).toEqual(['/too-big']);
+  });
+
+  it('fails readAll with the abort reason when aborted mid-body', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":');
+    });
+    const ctl = new Cancel();
+    const res = await send(origin, '/cut', ctl);
+    const whole = res.readAll!(1 << 20);
+    await sleep(20);
+    ctl.abort('total');
+    await expect(whole).rejects.toBe('total');
+  });
+
   it('rejects with the abort reason when aborted before the headers', async () => {
     const origin = await serve(() => {
       // never answers
