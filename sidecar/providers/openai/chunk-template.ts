@@ -6,8 +6,6 @@
 // re-framing each one (bench/results/latency-*.md).
 
 import { skipJsonString as skipString } from './fast-frames.js';
-import { shapeOf } from './shape.js';
-import { readOpenAIUsage } from './usage.js';
 
 const LF = 0x0a;
 const DATA = 'data: ';
@@ -44,20 +42,27 @@ export class ChunkTemplate {
   }
 
   /**
-   * A template from one chunk's data, or undefined unless the chunk is a single choice's
-   * plain text (no finish, no usage, no error) and its strings were located exactly: a
-   * probe with the strings replaced must parse back, ordinary, with the probes in those
-   * very fields.
+   * A template from the data of one chunk that was parsed and found ordinary: a single
+   * choice whose delta carries text, nothing finished, no usage, no error (the caller
+   * checks that on its parse). Undefined when its strings cannot be located.
+   *
+   * No second parse proves the template. The chunk is valid JSON, so the `"content":` and
+   * `"obfuscation":` found in it are keys (a quote inside a string is escaped), and the
+   * strings after them are values: any other JSON string in their place leaves a valid
+   * chunk whose every other byte, and so its shape, finish, usage and error, is the
+   * learned chunk's. Whichever `content` key was found, a chunk that matches the template
+   * is that same ordinary chunk with other strings. Only a `content` right inside the
+   * `delta` object is taken, so that runs hold the text chunks they were meant for.
    */
   static learn(data: string): ChunkTemplate | undefined {
     // Data joined from several lines cannot be matched line by line.
     if (data.includes('\n') || data.includes('\r')) return undefined;
-    // No parse of the chunk itself: the probe is the same text with other strings, so it
-    // is ordinary exactly when the chunk is.
-    const content = data.indexOf(CONTENT, data.indexOf(CHOICES));
-    if (content === -1) return undefined;
+    const choices = data.indexOf(CHOICES);
+    const content = data.indexOf(CONTENT, choices);
+    if (content === -1 || !inDelta(data, choices, content)) return undefined;
     const contentStart = content + CONTENT.length - 1;
     const contentEnd = skipString(data, contentStart);
+    if (contentEnd === -1) return undefined;
     const fixed = [data.slice(0, contentStart)];
     const obfuscation = data.lastIndexOf(OBFUSCATION);
     if (obfuscation > contentEnd) {
@@ -68,7 +73,6 @@ export class ChunkTemplate {
     } else {
       fixed.push(data.slice(contentEnd));
     }
-    if (contentEnd === -1 || !probes(fixed)) return undefined;
     return new ChunkTemplate(fixed);
   }
 
@@ -96,28 +100,14 @@ export class ChunkTemplate {
   }
 }
 
-/** One choice, a delta, nothing finished, no usage, no error: the chunks a run may hold. */
-function isOrdinary(chunk: Record<string, unknown>): boolean {
-  if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) return false;
-  if (chunk.error !== undefined || readOpenAIUsage(chunk.usage) !== undefined) return false;
-  if (!Array.isArray(chunk.choices) || chunk.choices.length !== 1) return false;
-  const { shape, finished } = shapeOf(chunk);
-  return shape === 'content' && finished === undefined;
-}
+const DELTA = '"delta":{';
+const BRACKETS = /[{}[\]]/;
 
-/** The fixed parts around probe strings must parse back with the probes where we think. */
-function probes(fixed: readonly string[]): boolean {
-  const text =
-    fixed.length === 2
-      ? `${fixed[0]}"\u00a7c"${fixed[1]}`
-      : `${fixed[0]}"\u00a7c"${fixed[1]}"\u00a7o"${fixed[2]}`;
-  let probe: Record<string, unknown>;
-  try {
-    probe = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return false;
-  }
-  const choice = (probe.choices as { delta?: { content?: unknown } }[] | undefined)?.[0];
-  if (choice?.delta?.content !== '\u00a7c' || !isOrdinary(probe)) return false;
-  return fixed.length === 2 || probe.obfuscation === '\u00a7o';
+/**
+ * The `content` key at `content` is a key of the object opened by the last `"delta":{`
+ * after `choices`: no bracket between them (a string holding one is refused too).
+ */
+function inDelta(data: string, choices: number, content: number): boolean {
+  const delta = data.lastIndexOf(DELTA, content);
+  return delta > choices && !BRACKETS.test(data.slice(delta + DELTA.length, content));
 }

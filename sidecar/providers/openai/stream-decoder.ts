@@ -202,9 +202,16 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     this.items.push({ kind: 'chunk', data, shape, usage, finished, raw });
     if (shape !== 'content') return;
     this.sawContent = true;
-    // The first plain text chunk teaches the run template; learn() proves it with a probe.
+    // The first plain text chunk teaches the run template: one choice, its delta's text,
+    // nothing finished, no usage, no error (what learn() relies on).
     if (this.template !== undefined || this.lessons >= MAX_LESSONS) return;
-    if (ev.event === '' && finished === undefined && usage === undefined && hasText(chunk)) {
+    if (
+      ev.event === '' &&
+      finished === undefined &&
+      usage === undefined &&
+      chunk.error === undefined &&
+      hasText(chunk)
+    ) {
       this.lessons++;
       this.template = ChunkTemplate.learn(data);
     }
@@ -229,12 +236,13 @@ function isDataLine(buf: Buffer, at: number): boolean {
 }
 
 /**
- * The first choice's delta carries text (the only chunks a run template is learned from).
+ * A single choice whose delta carries text (the only chunks a run template is learned from).
  * Not an empty string: a reasoning or tool-call chunk with `"content":""` would teach a
  * template holding its reasoning or call, which no later text chunk matches.
  */
 function hasText(chunk: Record<string, unknown>): boolean {
   const choices = chunk.choices as { delta?: { content?: unknown } | null }[];
+  if (choices.length !== 1) return false;
   const content = choices[0]?.delta?.content;
   return typeof content === 'string' && content.length > 0;
 }
