@@ -138,7 +138,7 @@ export class StreamRelay {
       reply.startStream(200, this.opts.headers);
     }
     if (this.state !== State.Holding && this.pending.length > 0) {
-      const bytes = encode(this.pending);
+      const bytes = encode(this.pending, reply);
       this.pending = [];
       this.pendingChars = 0;
       this.detached = 0;
@@ -186,9 +186,11 @@ export class StreamRelay {
 /**
  * The batch as one buffer: text encoded once, bytes (forwarded events) copied once. When
  * every frame is a view of one upstream read, back to back, as in a stream forwarded as it
- * came, the batch is that stretch of the read itself: nothing is copied.
+ * came, the batch is that stretch of the read itself: nothing is copied. Otherwise the
+ * parts go into the front's scratch buffer when it has one (a stream whose usage chunk is
+ * left out, say), so that no buffer is allocated per write.
  */
-function encode(pending: readonly (string | Uint8Array)[]): Uint8Array {
+function encode(pending: readonly (string | Uint8Array)[], reply: HttpReply): Uint8Array {
   if (pending.length === 1) {
     const only = pending[0];
     return typeof only === 'string' ? Buffer.from(only) : only;
@@ -196,9 +198,17 @@ function encode(pending: readonly (string | Uint8Array)[]): Uint8Array {
   const stretch = adjacentViews(pending);
   if (stretch !== undefined) return stretch;
   if (pending.every((part) => typeof part === 'string')) return Buffer.from(pending.join(''));
-  return Buffer.concat(
-    pending.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)),
-  );
+  const parts = pending.map((part) => (typeof part === 'string' ? Buffer.from(part) : part));
+  if (reply.scratch === undefined) return Buffer.concat(parts);
+  let size = 0;
+  for (const part of parts) size += part.byteLength;
+  const into = reply.scratch(size);
+  let at = 0;
+  for (const part of parts) {
+    into.set(part, at);
+    at += part.byteLength;
+  }
+  return into.subarray(0, size);
 }
 
 /** One view spanning the parts, when they are views of one buffer that follow each other. */

@@ -38,6 +38,13 @@ export interface HttpReply {
    * failure failed too). Optional for stand-ins; both fronts have it.
    */
   close?(): void;
+  /**
+   * A buffer of at least `bytes` bytes to assemble the next write in, when the front takes
+   * what it is given before write() or end() returns (uWS copies what it cannot send at
+   * once); shared, so it is valid only until that next call. Absent when the front keeps
+   * a reference to written chunks (node:http).
+   */
+  scratch?(bytes: number): Buffer;
 }
 
 export type Handler = (req: HttpRequest, reply: HttpReply) => void | Promise<void>;

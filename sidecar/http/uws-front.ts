@@ -125,6 +125,10 @@ class UwsReply implements HttpReply {
     this.res.close();
   }
 
+  scratch(bytes: number): Buffer {
+    return this.front.scratch(bytes);
+  }
+
   private writeHead(status: number, headers: HeaderList): void {
     this.res.writeStatus(statusLine(status));
     for (const [name, value] of headers) this.res.writeHeader(name, safeHeaderValue(value));
@@ -143,6 +147,7 @@ class UwsFront implements RunningFront {
   draining = false;
   readonly open = new Set<UwsReply>();
   private listenSocket: Uws.us_listen_socket | undefined;
+  private shared = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
     private readonly uws: UwsModule,
@@ -182,6 +187,12 @@ class UwsFront implements RunningFront {
         resolve();
       });
     });
+  }
+
+  /** One buffer for every reply: uWS has taken its bytes before a write returns. */
+  scratch(bytes: number): Buffer {
+    if (this.shared.length < bytes) this.shared = Buffer.allocUnsafe(bytes);
+    return this.shared;
   }
 
   get inFlight(): number {
