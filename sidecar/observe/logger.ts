@@ -112,7 +112,7 @@ function batchedStdout(): Sink {
     if (pending.length === 0) return;
     const items = pending;
     pending = [];
-    const lines = items.map((item) => (typeof item === 'string' ? item : formatLate(head, item)));
+    const lines = items.map((item) => (typeof item === 'string' ? item : safeLate(head, item)));
     process.stdout.write(lines.join(''));
   };
   const add = (item: string | Late): void => {
@@ -137,6 +137,19 @@ function lineHead(): (level: Level, msg: string, atMs: number) => string {
     }
     return `{"level":"${level}","time":"${lastIso}","msg":${JSON.stringify(msg)}`;
   };
+}
+
+/**
+ * formatLate inside the batch: it runs in a timer, where a throw would end the process and
+ * lose the batch, so a line that cannot be built is replaced by one saying so.
+ */
+function safeLate(head: ReturnType<typeof lineHead>, late: Late): string {
+  try {
+    return formatLate(head, late);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return `${head('error', 'a log line could not be built', Date.now())},"error":${JSON.stringify(reason)}}\n`;
+  }
 }
 
 function formatLate(head: ReturnType<typeof lineHead>, late: Late): string {

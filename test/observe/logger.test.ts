@@ -126,4 +126,30 @@ describe('standard output batching', () => {
       latency_ms: latency,
     });
   });
+
+  it('writes the rest of a batch when one request line cannot be built', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const logger = createLogger();
+    logger.entry('info', 'request', {
+      atMs: 0,
+      fieldsJson: () => {
+        throw new Error('broken entry');
+      },
+    });
+    logger.entry('info', 'request', { atMs: 0, fieldsJson: () => ',"x":1' });
+    logger.flush();
+    const lines = writes
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', error: 'broken entry' }),
+      expect.objectContaining({ level: 'info', msg: 'request', x: 1 }),
+    ]);
+  });
 });
