@@ -210,12 +210,14 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
     }
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.finished) return Promise.resolve(this.joined());
-    if (this.paused) {
-      this.paused = false;
-      this.resumeFn?.();
-    }
     return new Promise((resolve, reject) => {
+      // Gathering first: resuming a paused body delivers what undici holds at once, maybe
+      // to its end, and that must land here, not in the queue for a reader.
       this.gather = { limit, resolve, reject };
+      if (this.paused) {
+        this.paused = false;
+        this.resumeFn?.();
+      }
     });
   }
 

@@ -130,6 +130,19 @@ describe('HttpTransport', () => {
     for (let i = 0; i < 8; i++) expect(whole![i * 64 * 1024 + 7]).toBe(i % 251);
   });
 
+  it('gathers with readAll a body that filled the queue and paused before it was called', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.alloc(1024 * 1024, 7));
+    });
+    const res = await send(origin, '/paused');
+    // Long enough for undici to queue past the high-water mark and pause.
+    await sleep(200);
+    const whole = await res.readAll!(10 * 1024 * 1024);
+    expect(whole?.length).toBe(1024 * 1024);
+    expect(whole?.every((byte) => byte === 7)).toBe(true);
+  });
+
   it('gives undefined from readAll past its limit, and closes that connection', async () => {
     const origin = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
