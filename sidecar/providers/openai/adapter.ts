@@ -119,25 +119,7 @@ function readUsageQuickly(body: Buffer): Usage | undefined {
   const at = body.lastIndexOf(USAGE_KEY);
   if (at === -1) return undefined;
   const start = at + USAGE_KEY.length - 1;
+  // An object the scan does not read is left to the caller's full parse of the answer.
   const usage = scanOpenAIUsage(body, start);
-  if (usage !== UNSCANNED) return usage;
-  // Spelled in a way the scan does not read: find its end and parse it.
-  let depth = 0;
-  for (let i = start; i < body.length; i++) {
-    const c = body[i];
-    if (c === 0x22) {
-      // Skip a string (keys, mostly): braces inside it do not count.
-      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
-      continue;
-    }
-    if (c === 0x7b) depth++;
-    else if (c === 0x7d && --depth === 0) {
-      try {
-        return readOpenAIUsage(JSON.parse(body.subarray(start, i + 1).toString('latin1')));
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
+  return usage === UNSCANNED ? undefined : usage;
 }
