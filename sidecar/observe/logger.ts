@@ -55,10 +55,9 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
-  const write: Sink = opts.write ?? batchedStdout();
   const clock = opts.clock ?? Date.now;
-
   const head = lineHead();
+  const write: Sink = opts.write ?? batchedStdout(head);
   const emit = (level: Level, msg: string, data?: object): void => {
     if (RANK[level] < min) return;
     // Built by hand: JSON.stringify of a whole data object was a measurable share of a
@@ -102,10 +101,9 @@ const BATCH_LINES = 512;
  * several times what the same formatting costs in a batch (bench/results/latency-*.md).
  * `flush` writes at once; the command line calls it before exiting.
  */
-function batchedStdout(): Sink {
+function batchedStdout(head: LineHead): Sink {
   let pending: (string | Late)[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const head = lineHead();
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -126,8 +124,11 @@ function batchedStdout(): Sink {
   });
 }
 
-/** A line's opening: level, time and message; the time's text is kept while it repeats. */
-function lineHead(): (level: Level, msg: string, atMs: number) => string {
+/** A line's opening: level, time and message. */
+type LineHead = (level: Level, msg: string, atMs: number) => string;
+
+/** A LineHead that keeps the time's text while the time repeats. */
+function lineHead(): LineHead {
   let lastMs = -1;
   let lastIso = '';
   return (level, msg, atMs) => {
@@ -143,7 +144,7 @@ function lineHead(): (level: Level, msg: string, atMs: number) => string {
  * formatLate inside the batch: it runs in a timer, where a throw would end the process and
  * lose the batch, so a line that cannot be built is replaced by one saying so.
  */
-function safeLate(head: ReturnType<typeof lineHead>, late: Late): string {
+function safeLate(head: LineHead, late: Late): string {
   try {
     return formatLate(head, late);
   } catch (err) {
@@ -152,7 +153,7 @@ function safeLate(head: ReturnType<typeof lineHead>, late: Late): string {
   }
 }
 
-function formatLate(head: ReturnType<typeof lineHead>, late: Late): string {
+function formatLate(head: LineHead, late: Late): string {
   return `${head(late.level, late.msg, late.entry.atMs)}${late.entry.fieldsJson()}}\n`;
 }
 
