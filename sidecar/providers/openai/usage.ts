@@ -69,6 +69,13 @@ const KEYS: [Key, Buffer][] = [
 ];
 
 /**
+ * The keys by length: a key is compared only with the names of its own length. Comparing it
+ * with every name was half of the scan's time (OpenAI's usage object has about ten keys).
+ */
+const KEYS_BY_LENGTH: (readonly [Key, Buffer])[][] = [];
+for (const entry of KEYS) (KEYS_BY_LENGTH[entry[1].length] ??= []).push(entry);
+
+/**
  * readOpenAIUsage(JSON.parse(the object)) for the usage object whose `{` is at `open`, read
  * from its bytes without building the object (a parse of this small object cost more than
  * the rest of reading a completion). It reads what providers write: keys without escapes,
@@ -158,12 +165,13 @@ export function scanOpenAIUsage(b: Uint8Array, open: number): Usage | undefined 
 }
 
 function keyOf(b: Uint8Array, start: number, end: number): Key {
-  const length = end - start;
-  for (const [key, name] of KEYS) {
-    if (name.length !== length) continue;
-    let same = true;
-    for (let j = 0; j < length && same; j++) same = b[start + j] === name[j];
-    if (same) return key;
+  const candidates = KEYS_BY_LENGTH[end - start];
+  if (candidates === undefined) return Key.Other;
+  for (let c = 0; c < candidates.length; c++) {
+    const [key, name] = candidates[c];
+    let j = 0;
+    while (j < name.length && b[start + j] === name[j]) j++;
+    if (j === name.length) return key;
   }
   return Key.Other;
 }
