@@ -76,6 +76,8 @@ export interface SidecarStart {
   /** Where its stdout (the log) goes; /dev/null when absent. */
   stdout?: number;
   cpuProfDir?: string;
+  /** Options for node itself, before the entry point (e.g. heap sizes). */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function startSidecarProcess(opts: SidecarStart): Promise<Server> {
     cpu: PROXY_CPU,
     command: process.execPath,
     args: [
+      ...(opts.nodeFlags ?? []),
       ...profilerFlags(opts.cpuProfDir),
       opts.main,
       'start',
