@@ -3,7 +3,7 @@
 // gateways release).
 
 import { GatewayError } from '../errors.js';
-import { assertJsonDepth } from './json-depth.js';
+import { scanJsonBody } from '../json-body.js';
 import type { JsonObject } from '../providers/adapter.js';
 
 export interface ChatRequest {
@@ -12,6 +12,8 @@ export interface ChatRequest {
   readonly stream: boolean;
   readonly includeUsage: boolean;
   readonly n: number;
+  /** Where the body's bytes hold its one top-level `"model"` key, or -1 (see scanJsonBody). */
+  readonly modelKeyAt: number;
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
@@ -30,7 +32,7 @@ const MAX_MODEL_CHARS = 256;
 const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\p{Cs}/u;
 
 export function parseChatRequest(raw: Buffer): ChatRequest {
-  assertJsonDepth(raw);
+  const modelKeyAt = scanJsonBody(raw);
   let body: unknown;
   try {
     body = JSON.parse(raw.toString());
@@ -78,7 +80,7 @@ export function parseChatRequest(raw: Buffer): ChatRequest {
   checkResponseFormat(body.response_format);
 
   const includeUsage = isObject(options) && options.include_usage === true;
-  return { body, model, stream, includeUsage, n };
+  return { body, model, stream, includeUsage, n, modelKeyAt };
 }
 
 /** Throws GW_ERR_REQ_INVALID_FIELD (param `model`) unless `model` is a sane model name. */

@@ -100,6 +100,7 @@ async function walkChain(
     const call: ChatCall = {
       raw: req.body,
       body: chat.body,
+      modelKeyAt: chat.modelKeyAt,
       model: chat.model,
       target: endpoint.target,
       stream: chat.stream,

@@ -13,6 +13,11 @@ export interface ChatCall {
   /** The client's body as received, and parsed. */
   readonly raw: Buffer;
   readonly body: JsonObject;
+  /**
+   * Where `raw` holds the body's one top-level `"model"` key, or -1 (from scanJsonBody);
+   * undefined when the caller did not scan it, and the adapter must.
+   */
+  readonly modelKeyAt?: number;
   /** The public model name the client asked for, and the provider's name for it. */
   readonly model: string;
   readonly target: string;

@@ -3,7 +3,7 @@
 // failover, metering. Fields with no OpenAI form are dropped where that is harmless and
 // refused where the answer would silently differ (server tools, file sources).
 
-import { assertJsonDepth } from '../json-depth.js';
+import { assertJsonDepth } from '../../json-body.js';
 import { GatewayError } from '../../errors.js';
 import type { JsonObject } from '../../providers/adapter.js';
 import { invalid, isObject, missing, numberIn, text, unsupported } from './check.js';

@@ -70,6 +70,7 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
         body: upstreamBody(call.raw, call.body, {
           target: call.target,
           includeUsage: call.stream,
+          modelKeyAt: call.modelKeyAt,
         }),
       };
     },

@@ -2,27 +2,28 @@
 // swapped (and, for streams, usage switched on), so those edits are made in the original
 // bytes; anything unusual falls back to one JSON.stringify of the parsed body.
 
+import { scanJsonBody } from '../../json-body.js';
 import type { JsonObject } from '../adapter.js';
 
-const MODEL_KEY = Buffer.from('"model"');
-/** How a key could spell one of the letters of "model" (m o d e l are U+006D, 6F, 64, 65, 6C). */
-const ESCAPED_LETTER = Buffer.from('\\u006');
+/** `"model"`, the key's bytes. */
+const MODEL_KEY_BYTES = 7;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
-const COMMA = 0x2c;
 const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
 
 export interface BodyEdit {
   target: string;
   /** Ask for the final usage chunk so every stream can be metered. */
   includeUsage: boolean;
+  /** Where `raw` holds its top-level `"model"` key, when the caller scanned it already. */
+  modelKeyAt?: number;
 }
 
 export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buffer | string {
   const options = body.stream_options as { include_usage?: unknown } | undefined | null;
   const needsUsage = edit.includeUsage && options?.include_usage !== true;
-  const modelAt = modelValue(raw, body.model as string);
+  const modelAt = modelValue(raw, body.model as string, edit.modelKeyAt ?? scanJsonBody(raw));
   // The bytes name the model more than once, or spell its key with escapes: a provider
   // might read another model than the one routed and priced; one reserialized key it is.
   if (modelAt === undefined) return reserialize(body, edit, needsUsage);
@@ -56,73 +57,39 @@ function reserialize(body: JsonObject, edit: BodyEdit, needsUsage: boolean): str
 
 /**
  * The byte range of the top-level model value, when the body names the model exactly once,
- * under a plain `"model"` key, with the value spelled as JSON.stringify spells it;
- * undefined otherwise. An unescaped `"model"` outside a key can only end a string that
- * holds `\"model`, and a key can spell its letters only as `\u006x`: when neither can be
- * about (one occurrence, no such escape) that occurrence is the key, with no scan.
+ * under a plain `"model"` key (at `key`, found by scanJsonBody; -1 when there is no such
+ * key), with the value spelled as JSON.stringify spells it; undefined otherwise.
  */
-function modelValue(raw: Buffer, model: string): { start: number; end: number } | undefined {
-  const first = raw.indexOf(MODEL_KEY);
-  if (first === -1) return undefined;
-  const plain = first === raw.lastIndexOf(MODEL_KEY) && raw.indexOf(ESCAPED_LETTER) === -1;
-  const key = plain ? first : onlyTopLevelModelKey(raw);
-  if (key === undefined) return undefined;
-  let i = skipSpace(raw, key + MODEL_KEY.length);
+function modelValue(
+  raw: Buffer,
+  model: string,
+  key: number,
+): { start: number; end: number } | undefined {
+  if (key === -1) return undefined;
+  let i = skipSpace(raw, key + MODEL_KEY_BYTES);
   if (raw[i] !== COLON) return undefined;
   i = skipSpace(raw, i + 1);
-  const literal = Buffer.from(JSON.stringify(model));
-  return raw.subarray(i, i + literal.length).equals(literal)
-    ? { start: i, end: i + literal.length }
-    : undefined;
+  const end = stringifiedAt(raw, i, model);
+  return end === -1 ? undefined : { start: i, end };
 }
 
 /**
- * Where the one top-level `"model"` key starts, walking the members of the body's object
- * (it parsed, so it is well-formed JSON); undefined when there are several keys that read
- * as "model", or the one there is spelled with escapes.
+ * Where JSON.stringify(text), found at `at` in `raw`, ends; -1 when it is not there. Text
+ * of plain ASCII is compared character by character, anything else as encoded bytes.
  */
-function onlyTopLevelModelKey(raw: Buffer): number | undefined {
-  let found: number | undefined;
-  let count = 0;
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === QUOTE) {
-      const end = stringEnd(raw, i);
-      if (depth === 1 && expectKey) {
-        expectKey = false;
-        const token = raw.subarray(i, end);
-        const plain = token.equals(MODEL_KEY);
-        if (plain || (token.includes(BACKSLASH) && JSON.parse(token.toString()) === 'model')) {
-          count++;
-          found = plain ? i : undefined;
-        }
-      }
-      i = end - 1;
-    } else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth === 1) expectKey = c === 0x7b;
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    } else if (c === COMMA && depth === 1) {
-      expectKey = true;
+function stringifiedAt(raw: Buffer, at: number, text: string): number {
+  if (raw[at] !== QUOTE) return -1;
+  let j = at + 1;
+  for (let k = 0; k < text.length; k++, j++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) {
+      const literal = Buffer.from(JSON.stringify(text));
+      const end = at + literal.length;
+      return raw.subarray(at, end).equals(literal) ? end : -1;
     }
+    if (raw[j] !== c) return -1;
   }
-  return count === 1 ? found : undefined;
-}
-
-/** Just past the closing quote of the string whose opening quote is at `at`. */
-function stringEnd(raw: Buffer, at: number): number {
-  let next = at + 1;
-  for (;;) {
-    const quote = raw.indexOf(QUOTE, next);
-    if (quote === -1) return raw.length;
-    let backslashes = 0;
-    while (raw[quote - 1 - backslashes] === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return quote + 1;
-    next = quote + 1;
-  }
+  return raw[j] === QUOTE ? j + 1 : -1;
 }
 
 function skipSpace(raw: Buffer, i: number): number {
