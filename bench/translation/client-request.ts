@@ -2,6 +2,7 @@
 // message, three turns and one tool, the shape of a support-bot call. The same bytes go to
 // every protocol, so the figures differ only by what each adapter does with them.
 
+import { scanJsonBody } from '../../sidecar/json-body.js';
 import type { ChatCall, JsonObject } from '../../sidecar/providers/adapter.js';
 
 /** The public model name the client asks for; each provider gets its own target. */
@@ -80,6 +81,8 @@ export function chatCall(target: string, stream: boolean): ChatCall {
   return {
     raw,
     body: JSON.parse(raw.toString()) as JsonObject,
+    // parseChatRequest scans the bytes before any adapter runs; the adapter only reuses it.
+    modelKeyAt: scanJsonBody(raw),
     model: PUBLIC_MODEL,
     target,
     stream,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseChatRequest } from '../../../sidecar/api/chat-request.js';
 import { upstreamBody } from '../../../sidecar/providers/openai/request-body.js';
 
 const encode = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
@@ -106,5 +107,33 @@ describe('upstreamBody', () => {
     const { out, json } = edit(raw, 'm', true);
     expect(json.stream_options).toEqual({ include_usage: true });
     expect(out.toString().match(/stream_options/g)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'spaced',
+      '{ "temperature": 1 ,\n "model" : "fast", "messages":[{"role":"user","content":"hi"}]}',
+    ],
+    [
+      'after a nested model',
+      '{"metadata":{"model":"fast"},"model":"fast","messages":[{"role":"user","content":"hi"}]}',
+    ],
+    [
+      'escaped twice',
+      '{"model":"fast","mod\\u0065l":"fast","messages":[{"role":"user","content":"hi"}]}',
+    ],
+  ])('uses the key offset parseChatRequest found (%s) as its own scan would', (_, text) => {
+    const raw = Buffer.from(text);
+    const chat = parseChatRequest(raw);
+    for (const includeUsage of [false, true]) {
+      const handed = upstreamBody(raw, chat.body, {
+        target: 'slow',
+        includeUsage,
+        modelKeyAt: chat.modelKeyAt,
+      });
+      const own = upstreamBody(raw, chat.body, { target: 'slow', includeUsage });
+      expect(handed.toString()).toBe(own.toString());
+      expect(JSON.parse(handed.toString()).model).toBe('slow');
+    }
   });
 });
