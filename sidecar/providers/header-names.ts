@@ -3,6 +3,8 @@
 // come back as one shared string each. A decode and a lower-casing per header was a
 // measurable share of reading an answer, and OpenAI sends about twenty headers.
 
+import { NameTable } from '../bytes.js';
+
 const COMMON = [
   'access-control-allow-origin',
   'access-control-expose-headers',
@@ -55,24 +57,9 @@ const COMMON = [
   'x-request-id',
 ];
 
-/** The common names by length: [bytes, name] pairs. */
-const BY_LENGTH: [Uint8Array, string][][] = [];
-for (const name of COMMON) (BY_LENGTH[name.length] ??= []).push([Buffer.from(name), name]);
+const NAMES = new NameTable(COMMON.map((name) => [name, name] as const));
 
 /** A header name as read off the wire, in lower case. */
 export function headerName(raw: Buffer): string {
-  const candidates = BY_LENGTH[raw.length];
-  if (candidates !== undefined) {
-    for (const [bytes, name] of candidates) if (sameIgnoringCase(raw, bytes)) return name;
-  }
-  return raw.toString('latin1').toLowerCase();
-}
-
-/** `lower` is in lower case; an upper-case ASCII letter in `raw` matches its lower case. */
-function sameIgnoringCase(raw: Uint8Array, lower: Uint8Array): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    const c = raw[i];
-    if (c !== lower[i] && !(c >= 0x41 && c <= 0x5a && c + 0x20 === lower[i])) return false;
-  }
-  return true;
+  return NAMES.find(raw, 0, raw.length, true) ?? raw.toString('latin1').toLowerCase();
 }

@@ -3,6 +3,7 @@
 // bytes; anything unusual falls back to one JSON.stringify of the parsed body.
 
 import { scanJsonBody } from '../../json-body.js';
+import { skipSpace } from '../../bytes.js';
 import type { JsonObject } from '../adapter.js';
 
 /** `"model"`, the key's bytes. */
@@ -90,13 +91,4 @@ function stringifiedAt(raw: Buffer, at: number, text: string): number {
     if (raw[j] !== c) return -1;
   }
   return raw[j] === QUOTE ? j + 1 : -1;
-}
-
-function skipSpace(raw: Buffer, i: number): number {
-  while (
-    i < raw.length &&
-    (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09)
-  )
-    i++;
-  return i;
 }

@@ -1,4 +1,5 @@
 import type { Usage } from '../adapter.js';
+import { NameTable, skipSpace } from '../../bytes.js';
 
 /** Reads an OpenAI `usage` object; undefined when absent or not shaped like one. */
 export function readOpenAIUsage(value: unknown): Usage | undefined {
@@ -42,8 +43,8 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const COMMA = 0x2c;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
 const ZERO = 0x30;
 const NINE = 0x39;
 
@@ -58,22 +59,15 @@ const enum Key {
   Reasoning,
 }
 
-const KEYS: [Key, Buffer][] = [
-  [Key.Prompt, Buffer.from('prompt_tokens')],
-  [Key.Completion, Buffer.from('completion_tokens')],
-  [Key.Total, Buffer.from('total_tokens')],
-  [Key.PromptDetails, Buffer.from('prompt_tokens_details')],
-  [Key.CompletionDetails, Buffer.from('completion_tokens_details')],
-  [Key.Cached, Buffer.from('cached_tokens')],
-  [Key.Reasoning, Buffer.from('reasoning_tokens')],
-];
-
-/**
- * The keys by length: a key is compared only with the names of its own length. Comparing it
- * with every name was half of the scan's time (OpenAI's usage object has about ten keys).
- */
-const KEYS_BY_LENGTH: (readonly [Key, Buffer])[][] = [];
-for (const entry of KEYS) (KEYS_BY_LENGTH[entry[1].length] ??= []).push(entry);
+const KEYS = new NameTable<Key>([
+  ['prompt_tokens', Key.Prompt],
+  ['completion_tokens', Key.Completion],
+  ['total_tokens', Key.Total],
+  ['prompt_tokens_details', Key.PromptDetails],
+  ['completion_tokens_details', Key.CompletionDetails],
+  ['cached_tokens', Key.Cached],
+  ['reasoning_tokens', Key.Reasoning],
+]);
 
 /**
  * readOpenAIUsage(JSON.parse(the object)) for the usage object whose `{` is at `open`, read
@@ -91,9 +85,9 @@ export function scanOpenAIUsage(b: Uint8Array, open: number): Usage | undefined 
   // Inside a nested object, the key that holds it.
   let nested = false;
   let parent = Key.Other;
-  if (b[open] !== OPEN) return UNSCANNED;
-  let i = space(b, open + 1);
-  if (b[i] === CLOSE) return undefined; // {}
+  if (b[open] !== OPEN_OBJECT) return UNSCANNED;
+  let i = skipSpace(b, open + 1);
+  if (b[i] === CLOSE_OBJECT) return undefined; // {}
   for (;;) {
     if (b[i] !== QUOTE) return UNSCANNED;
     const keyStart = i + 1;
@@ -101,13 +95,13 @@ export function scanOpenAIUsage(b: Uint8Array, open: number): Usage | undefined 
       if (b[i] === BACKSLASH || b[i] < 0x20) return UNSCANNED;
     }
     if (i >= b.length) return UNSCANNED;
-    const key = keyOf(b, keyStart, i);
-    i = space(b, i + 1);
+    const key = KEYS.find(b, keyStart, i) ?? Key.Other;
+    i = skipSpace(b, i + 1);
     if (b[i] !== COLON) return UNSCANNED;
-    i = space(b, i + 1);
+    i = skipSpace(b, i + 1);
 
     const c = b[i];
-    if (c === OPEN && !nested) {
+    if (c === OPEN_OBJECT && !nested) {
       // An object replaces whatever an earlier key of the same name held.
       if (key === Key.Prompt) prompt = undefined;
       else if (key === Key.Completion) completion = undefined;
@@ -116,8 +110,8 @@ export function scanOpenAIUsage(b: Uint8Array, open: number): Usage | undefined 
       else if (key === Key.CompletionDetails) reasoning = undefined;
       nested = true;
       parent = key;
-      i = space(b, i + 1);
-      if (b[i] !== CLOSE) continue;
+      i = skipSpace(b, i + 1);
+      if (b[i] !== CLOSE_OBJECT) continue;
     } else {
       let value: number | undefined;
       if (c >= ZERO && c <= NINE) {
@@ -144,39 +138,22 @@ export function scanOpenAIUsage(b: Uint8Array, open: number): Usage | undefined 
       } else if (parent === Key.CompletionDetails && key === Key.Reasoning) {
         reasoning = value;
       }
-      i = space(b, i);
+      i = skipSpace(b, i);
       if (b[i] === COMMA) {
-        i = space(b, i + 1);
+        i = skipSpace(b, i + 1);
         continue;
       }
-      if (b[i] !== CLOSE) return UNSCANNED;
+      if (b[i] !== CLOSE_OBJECT) return UNSCANNED;
       if (!nested) return usageOf(prompt, completion, total, cached, reasoning);
     }
     // The nested object closed at i.
     nested = false;
-    i = space(b, i + 1);
+    i = skipSpace(b, i + 1);
     if (b[i] === COMMA) {
-      i = space(b, i + 1);
+      i = skipSpace(b, i + 1);
       continue;
     }
-    if (b[i] !== CLOSE) return UNSCANNED;
+    if (b[i] !== CLOSE_OBJECT) return UNSCANNED;
     return usageOf(prompt, completion, total, cached, reasoning);
   }
-}
-
-function keyOf(b: Uint8Array, start: number, end: number): Key {
-  const candidates = KEYS_BY_LENGTH[end - start];
-  if (candidates === undefined) return Key.Other;
-  for (let c = 0; c < candidates.length; c++) {
-    const [key, name] = candidates[c];
-    let j = 0;
-    while (j < name.length && b[start + j] === name[j]) j++;
-    if (j === name.length) return key;
-  }
-  return Key.Other;
-}
-
-function space(b: Uint8Array, i: number): number {
-  while (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09) i++;
-  return i;
 }
