@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkAnswers, requestBody } from './support/chat-requests.js';
-import { GOALS, median, SETTLE_S, type Mode } from './support/latency-report.js';
+import { GOALS, mb, median, SETTLE_S, type Mode } from './support/latency-report.js';
 import { memoryOf, pinSelf, sleep } from './support/processes.js';
 import { chatUrl, DIST, LOAD_CPU, measure, ROOT, sidecarConfig } from './support/rig.js';
 import { startMock, startPassthroughProcess, startSidecarProcess } from './support/rig.js';
@@ -143,10 +143,6 @@ async function main(): Promise<void> {
     await mock.proc.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 interface MemoryRun {

@@ -84,7 +84,8 @@ export function ratios(cell: LatencyRun['cells'][number]) {
 
 const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 3 : 1);
 const plusMs = (us: number): string => `${us >= 0 ? '+' : '−'}${ms(Math.abs(us))}`;
-const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+/** Bytes as megabytes (MiB) with one decimal, as every report prints memory. */
+export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (n: number): string => (Number.isNaN(n) ? '?' : `${Math.round(n)}%`);
 const verdict = (ok: boolean): string => (ok ? 'meets' : '**misses**');
