@@ -34,7 +34,9 @@ const answers = buildAnswers(CHUNKS);
 class MockBytesTransport implements Transport {
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const stream = String(req.body).includes('"stream":true');
-    const bytes = stream ? answers.streamWithUsage : answers.json;
+    // Each answer its own id and memory, as each read from a socket is.
+    answers.stamp();
+    const bytes = Buffer.from(stream ? answers.streamWithUsage : answers.json);
     let read = false;
     return Promise.resolve({
       status: 200,

@@ -32,16 +32,26 @@ const STREAM_KEY = Buffer.from('"stream"');
 const INCLUDE_USAGE_KEY = Buffer.from('"include_usage"');
 const TRUE = Buffer.from('true');
 
-interface Answers {
+export interface Answers {
   json: Buffer;
   /** Role chunk, content chunks, finish chunk, `[DONE]`: SSE frames back to back. */
   stream: Buffer;
   /** The same with `"usage":null` on every chunk and the usage chunk before `[DONE]`. */
   streamWithUsage: Buffer;
+  /**
+   * Gives the answers the next completion id and the current second as `created`, in
+   * place, as every real completion has its own: a proxy that learns from one stream must
+   * not find the next one byte for byte the same. Write an answer out before stamping again.
+   */
+  stamp(): void;
 }
 
+/** The completion id's counter: this many digits after ID_PREFIX. */
+const ID_DIGITS = 20;
+const ID_PREFIX = 'chatcmpl-mock';
+
 export function buildAnswers(chunks: number): Answers {
-  const id = 'chatcmpl-mockbench0000000000000000000';
+  const id = ID_PREFIX + '0'.repeat(ID_DIGITS);
   const tokens = Array.from({ length: chunks }, (_, i) => (i === 0 ? 'Token' : ` token${i}`));
   const usage = {
     prompt_tokens: PROMPT_TOKENS,
@@ -93,10 +103,39 @@ export function buildAnswers(chunks: number): Answers {
       Buffer.from('data: [DONE]\n\n'),
     ]);
 
-  return {
+  const answers = {
     json: Buffer.from(JSON.stringify(json)),
     stream: streamFor(false),
     streamWithUsage: streamFor(true),
+  };
+  return { ...answers, stamp: stamper(Object.values(answers), id) };
+}
+
+/**
+ * Rewrites, in every buffer, the digits of each occurrence of `id` with a counter and those
+ * of each `"created":` with the current second. The places are found once; a stamp is a
+ * few dozen small copies.
+ */
+function stamper(buffers: Buffer[], id: string): () => void {
+  const places = (bytes: Buffer, text: string, skip: number): number[] => {
+    const found: number[] = [];
+    for (let at = bytes.indexOf(text); at !== -1; at = bytes.indexOf(text, at + 1)) {
+      found.push(at + skip);
+    }
+    return found;
+  };
+  const created = `"created":${CREATED}`;
+  const idDigits = buffers.map((b) => places(b, id, ID_PREFIX.length));
+  const createdDigits = buffers.map((b) => places(b, created, created.length - 10));
+  let count = 0;
+  return () => {
+    const digits = Buffer.from(String(++count).padStart(ID_DIGITS, '0'), 'latin1');
+    const second = Buffer.from(String(Math.floor(Date.now() / 1000)), 'latin1');
+    buffers.forEach((bytes, i) => {
+      for (const at of idDigits[i]) bytes.set(digits, at);
+      // Ten digits until the year 2286.
+      if (second.length === 10) for (const at of createdDigits[i]) bytes.set(second, at);
+    });
   };
 }
 
@@ -170,6 +209,8 @@ export function startOpenAIMock(opts: OpenAIMockOptions): Promise<OpenAIMock> {
 }
 
 function answer(res: Uws.HttpResponse, answers: Answers, body: Uint8Array): void {
+  // uWS copies what a write cannot send at once, so the buffers may change once it returns.
+  answers.stamp();
   res.writeStatus('200 OK').writeHeader('x-request-id', 'req_mockbench');
   if (!flagIsTrue(body, STREAM_KEY)) {
     res.writeHeader('content-type', 'application/json');
