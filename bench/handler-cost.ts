@@ -35,8 +35,7 @@ class MockBytesTransport implements Transport {
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const stream = String(req.body).includes('"stream":true');
     // Each answer its own id and memory, as each read from a socket is.
-    answers.stamp();
-    const bytes = Buffer.from(stream ? answers.streamWithUsage : answers.json);
+    const bytes = Buffer.from(answers.stamp(stream ? answers.streamWithUsage : answers.json));
     let read = false;
     return Promise.resolve({
       status: 200,

@@ -39,16 +39,17 @@ export interface Answers {
   /** The same with `"usage":null` on every chunk and the usage chunk before `[DONE]`. */
   streamWithUsage: Buffer;
   /**
-   * Gives the answers the next completion id and the current second as `created`, in
-   * place, as every real completion has its own: a proxy that learns from one stream must
-   * not find the next one byte for byte the same. Write an answer out before stamping again.
+   * Gives `answer` (one of the three) the next completion id and the current second as
+   * `created`, in place, and returns it: every real completion has its own, and a proxy
+   * that learns from one stream must not find the next one byte for byte the same. Write
+   * an answer out before stamping it again.
    */
-  stamp(): void;
+  stamp(answer: Buffer): Buffer;
 }
 
 /** The completion id's counter: this many digits after ID_PREFIX. */
-const ID_DIGITS = 20;
-const ID_PREFIX = 'chatcmpl-mock';
+const ID_DIGITS = 19;
+const ID_PREFIX = 'chatcmpl-mockbench';
 
 export function buildAnswers(chunks: number): Answers {
   const id = ID_PREFIX + '0'.repeat(ID_DIGITS);
@@ -112,11 +113,11 @@ export function buildAnswers(chunks: number): Answers {
 }
 
 /**
- * Rewrites, in every buffer, the digits of each occurrence of `id` with a counter and those
- * of each `"created":` with the current second. The places are found once; a stamp is a
- * few dozen small copies.
+ * Rewrites, in the buffer given, the digits of each occurrence of `id` with a counter and
+ * those of each `"created":` with the current second. The places are found once; a stamp
+ * is a few dozen small copies.
  */
-function stamper(buffers: Buffer[], id: string): () => void {
+function stamper(buffers: Buffer[], id: string): (answer: Buffer) => Buffer {
   const places = (bytes: Buffer, text: string, skip: number): number[] => {
     const found: number[] = [];
     for (let at = bytes.indexOf(text); at !== -1; at = bytes.indexOf(text, at + 1)) {
@@ -125,17 +126,17 @@ function stamper(buffers: Buffer[], id: string): () => void {
     return found;
   };
   const created = `"created":${CREATED}`;
-  const idDigits = buffers.map((b) => places(b, id, ID_PREFIX.length));
-  const createdDigits = buffers.map((b) => places(b, created, created.length - 10));
+  const idDigits = new Map(buffers.map((b) => [b, places(b, id, ID_PREFIX.length)]));
+  const createdDigits = new Map(buffers.map((b) => [b, places(b, created, created.length - 10)]));
   let count = 0;
-  return () => {
+  return (answer) => {
     const digits = Buffer.from(String(++count).padStart(ID_DIGITS, '0'), 'latin1');
     const second = Buffer.from(String(Math.floor(Date.now() / 1000)), 'latin1');
-    buffers.forEach((bytes, i) => {
-      for (const at of idDigits[i]) bytes.set(digits, at);
-      // Ten digits until the year 2286.
-      if (second.length === 10) for (const at of createdDigits[i]) bytes.set(second, at);
-    });
+    for (const at of idDigits.get(answer) ?? []) answer.set(digits, at);
+    // Ten digits until the year 2286.
+    if (second.length === 10)
+      for (const at of createdDigits.get(answer) ?? []) answer.set(second, at);
+    return answer;
   };
 }
 
@@ -208,13 +209,13 @@ export function startOpenAIMock(opts: OpenAIMockOptions): Promise<OpenAIMock> {
   });
 }
 
+// uWS copies what a write cannot send at once, so an answer may be stamped again once a
+// write of it returned.
 function answer(res: Uws.HttpResponse, answers: Answers, body: Uint8Array): void {
-  // uWS copies what a write cannot send at once, so the buffers may change once it returns.
-  answers.stamp();
   res.writeStatus('200 OK').writeHeader('x-request-id', 'req_mockbench');
   if (!flagIsTrue(body, STREAM_KEY)) {
     res.writeHeader('content-type', 'application/json');
-    res.end(answers.json);
+    res.end(answers.stamp(answers.json));
     return;
   }
 
@@ -223,7 +224,9 @@ function answer(res: Uws.HttpResponse, answers: Answers, body: Uint8Array): void
   // but it cost the mock ~5 us per event (3k streams/s on a core) and made it the bottleneck.
   res.writeHeader('content-type', 'text/event-stream; charset=utf-8');
   res.writeHeader('cache-control', 'no-cache');
-  res.write(flagIsTrue(body, INCLUDE_USAGE_KEY) ? answers.streamWithUsage : answers.stream);
+  res.write(
+    answers.stamp(flagIsTrue(body, INCLUDE_USAGE_KEY) ? answers.streamWithUsage : answers.stream),
+  );
   res.end();
 }
 

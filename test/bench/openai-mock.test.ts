@@ -11,12 +11,10 @@ function chunksOf(stream: Buffer): Record<string, unknown>[] {
 describe('the bench mock stamps each answer', () => {
   it('with a new completion id in every chunk and the answer, and the current second', () => {
     const answers = buildAnswers(4);
-    answers.stamp();
-    const first = chunksOf(answers.streamWithUsage);
-    const firstJson = JSON.parse(answers.json.toString());
-    answers.stamp();
-    const second = chunksOf(answers.streamWithUsage);
-    const secondJson = JSON.parse(answers.json.toString());
+    const first = chunksOf(answers.stamp(answers.streamWithUsage));
+    const firstJson = JSON.parse(answers.stamp(answers.json).toString());
+    const second = chunksOf(answers.stamp(answers.streamWithUsage));
+    const secondJson = JSON.parse(answers.stamp(answers.json).toString());
 
     // Role, four tokens, finish, usage: all one completion.
     expect(first).toHaveLength(7);
@@ -24,7 +22,7 @@ describe('the bench mock stamps each answer', () => {
     expect(new Set(second.map((c) => c.id)).size).toBe(1);
     expect(second[0].id).not.toBe(first[0].id);
     expect(secondJson.id).not.toBe(firstJson.id);
-    expect(second[0].id).toMatch(/^chatcmpl-mock\d{20}$/);
+    expect(second[0].id).toMatch(/^chatcmpl-mockbench\d{19}$/);
 
     const now = Math.floor(Date.now() / 1000);
     for (const chunk of [...second, secondJson]) {
@@ -34,6 +32,8 @@ describe('the bench mock stamps each answer', () => {
     expect(second.map((c) => JSON.stringify({ ...c, id: 0, created: 0 }))).toEqual(
       first.map((c) => JSON.stringify({ ...c, id: 0, created: 0 })),
     );
-    expect(chunksOf(answers.stream)[0].id).toBe(second[0].id);
+    // Each answer is stamped on its own, with the next id.
+    expect(chunksOf(answers.stream)[0].id).toBe('chatcmpl-mockbench' + '0'.repeat(19));
+    expect(chunksOf(answers.stamp(answers.stream))[0].id).toMatch(/^chatcmpl-mockbench0+5$/);
   });
 });
