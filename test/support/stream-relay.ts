@@ -176,3 +176,37 @@ export function splitAt(stream: Buffer, cuts: readonly number[]): Buffer[] {
   reads.push(stream.subarray(at));
   return reads;
 }
+
+const latin1 = (x: string | Uint8Array): string =>
+  typeof x === 'string'
+    ? `T:${x}`
+    : `B:${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('latin1')}`;
+
+/** An item as everything about it that matters: kind, bytes (and whether text or bytes). */
+export function norm(item: StreamItem): string {
+  switch (item.kind) {
+    case 'frames':
+      return `frames ${latin1(item.frames)}`;
+    case 'chunk':
+      return [
+        'chunk',
+        item.shape,
+        JSON.stringify(item.usage),
+        JSON.stringify(item.finished),
+        item.raw === undefined ? '-' : latin1(item.raw),
+        item.data,
+      ].join(' ');
+    case 'done':
+      return `done ${item.raw === undefined ? '-' : latin1(item.raw)}`;
+    case 'error':
+      return `error ${JSON.stringify(item.failure)}`;
+  }
+}
+
+/** The items of every push (normalised at once: they may be views of the read), then end(). */
+export function itemsOf(d: Decoderish, reads: readonly Uint8Array[]): string[][] {
+  const out = reads.map((r) => d.push(r).map(norm));
+  const { items, cut } = d.end();
+  out.push([...items.map(norm), `cut=${cut}`]);
+  return out;
+}

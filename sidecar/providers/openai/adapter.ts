@@ -3,6 +3,7 @@ import { badResponse } from '../failures.js';
 import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './classify-error.js';
 import { upstreamBody } from './request-body.js';
 import type { SseScanKernel } from './sse-scan-kernel.js';
+import { SkeletonBook } from './chunk-skeleton.js';
 import { OpenAIStreamDecoder } from './stream-decoder.js';
 import { readOpenAIUsage, scanOpenAIUsage, UNSCANNED } from './usage.js';
 
@@ -42,6 +43,9 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
     if (opts.azure) fixedHeaders['api-key'] = opts.apiKey;
     else fixedHeaders.authorization = `Bearer ${opts.apiKey}`;
   }
+
+  // What this endpoint's streams taught about their chunks, for the streams after them.
+  const skeletons = new SkeletonBook();
 
   const chatPath = (target: string): string =>
     opts.azure
@@ -97,7 +101,8 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
       return { bytes: body, usage: readOpenAIUsage(parsed.usage) };
     },
 
-    openStream: () => new OpenAIStreamDecoder(ctx, opts.maxStreamEventBytes, opts.sseScan),
+    openStream: () =>
+      new OpenAIStreamDecoder(ctx, opts.maxStreamEventBytes, opts.sseScan, skeletons),
 
     classifyError: (status, headers, body) => classifyOpenAIError(status, headers, body, ctx),
   };

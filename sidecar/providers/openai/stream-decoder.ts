@@ -3,6 +3,7 @@ import { badFrame } from '../failures.js';
 import { eventTooLarge } from '../sse-decoder.js';
 import { afterFirstBlankLine, regionText, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
+import type { ChunkMeaning, SkeletonBook } from './chunk-skeleton.js';
 import { ChunkTemplate } from './chunk-template.js';
 import { classifyStreamError, type ClassifyContext } from './classify-error.js';
 import { shapeOf } from './shape.js';
@@ -27,12 +28,15 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   private tookBytes = false;
   /** An event over the size limit ended the stream; later reads are ignored. */
   private failed = false;
+  private skeletonLessons = 0;
 
   constructor(
     private readonly ctx: ClassifyContext,
     private readonly maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
     /** Matches runs in ASCII reads as bytes; without it, runs are matched on decoded text. */
     private readonly scan?: SseScanKernel,
+    /** The endpoint's chunk skeletons, shared by its streams; every chunk is parsed without. */
+    private readonly skeletons?: SkeletonBook,
   ) {}
 
   push(bytes: Uint8Array): StreamItem[] {
@@ -181,6 +185,11 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       this.items.push({ kind: 'done', raw });
       return;
     }
+    // Skeletons are of plain events only: an `event:` line may change what the data means.
+    const plain = ev.event === '';
+    const known = plain ? this.skeletons?.recognise(data) : undefined;
+    if (known !== undefined) return this.onChunk(data, raw, known.meaning, known.usage(data), true);
+
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
@@ -198,28 +207,52 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     }
 
     const { shape, finished } = shapeOf(chunk);
-    const usage: Usage | undefined = readOpenAIUsage(chunk.usage);
+    // Nothing is learned from a chunk with an error field, whatever else it holds.
+    const clean = chunk.error === undefined;
+    // Text in a delta makes the chunk a content one: no other shape has any.
+    const text = clean && shape === 'content' && hasText(chunk);
+    const meaning: ChunkMeaning = { shape, finished, hasText: text };
+    if (plain && clean) this.teach(data, meaning, chunk.usage);
+    this.onChunk(data, raw, meaning, readOpenAIUsage(chunk.usage), plain);
+  }
+
+  private onChunk(
+    data: string,
+    raw: Uint8Array | undefined,
+    { shape, finished, hasText }: ChunkMeaning,
+    usage: Usage | undefined,
+    plain: boolean,
+  ): void {
     this.items.push({ kind: 'chunk', data, shape, usage, finished, raw });
     if (shape !== 'content') return;
     this.sawContent = true;
     // The first plain text chunk teaches the run template: one choice, its delta's text,
     // nothing finished, no usage, no error (what learn() relies on).
     if (this.template !== undefined || this.lessons >= MAX_LESSONS) return;
-    if (
-      ev.event === '' &&
-      finished === undefined &&
-      usage === undefined &&
-      chunk.error === undefined &&
-      hasText(chunk)
-    ) {
+    if (plain && finished === undefined && usage === undefined && hasText) {
       this.lessons++;
       this.template = ChunkTemplate.learn(data);
     }
+  }
+
+  /**
+   * Gives the endpoint's book a skeleton of a parsed chunk whose every changing value can be
+   * a hole: a role, finish or usage chunk, or one choice's text; not a tool call, whose
+   * arguments would make each chunk a skeleton of its own.
+   */
+  private teach(data: string, meaning: ChunkMeaning, usage: unknown): void {
+    if (this.skeletons === undefined || this.skeletonLessons >= MAX_SKELETON_LESSONS) return;
+    const { shape } = meaning;
+    if (shape !== 'lifecycle' && shape !== 'usage' && !meaning.hasText) return;
+    this.skeletonLessons++;
+    this.skeletons.learn(data, meaning, typeof usage === 'object' && usage !== null);
   }
 }
 
 /** Chunks parsed to learn the stream's template before giving up on it. */
 const MAX_LESSONS = 3;
+/** Chunks one stream may teach the endpoint's skeleton book: role, text, finish, usage. */
+const MAX_SKELETON_LESSONS = 4;
 const DATA = 'data: ';
 const LF = 0x0a;
 

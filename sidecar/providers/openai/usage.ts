@@ -14,7 +14,8 @@ export function readOpenAIUsage(value: unknown): Usage | undefined {
   );
 }
 
-function usageOf(
+/** Usage from its five figures; undefined when neither prompt nor completion is known. */
+export function usageOf(
   prompt: number | undefined,
   completion: number | undefined,
   total: number | undefined,

@@ -18,7 +18,6 @@
 // the text matcher; every stream is built as a byte string (one char per byte, latin1).
 
 import { describe, expect, it } from 'vitest';
-import type { StreamItem } from '../../../sidecar/providers/adapter.js';
 import { ChunkTemplate } from '../../../sidecar/providers/openai/chunk-template.js';
 import {
   loadSseScanKernel,
@@ -26,6 +25,8 @@ import {
 } from '../../../sidecar/providers/openai/sse-scan-kernel.js';
 import { OpenAIStreamDecoder } from '../../../sidecar/providers/openai/stream-decoder.js';
 import {
+  itemsOf,
+  norm,
   ReferenceDecoder,
   relayStream,
   splitAt,
@@ -41,40 +42,6 @@ const cctx = { providerId: 'p', secrets: [] };
 // Drivers
 
 const bytesOf = (s: string): Buffer => Buffer.from(s, 'latin1');
-const latin1 = (x: string | Uint8Array): string =>
-  typeof x === 'string'
-    ? `T:${x}`
-    : `B:${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('latin1')}`;
-
-/** An item as everything about it that matters: kind, bytes (and whether text or bytes). */
-function norm(item: StreamItem): string {
-  switch (item.kind) {
-    case 'frames':
-      return `frames ${latin1(item.frames)}`;
-    case 'chunk':
-      return [
-        'chunk',
-        item.shape,
-        JSON.stringify(item.usage),
-        JSON.stringify(item.finished),
-        item.raw === undefined ? '-' : latin1(item.raw),
-        item.data,
-      ].join(' ');
-    case 'done':
-      return `done ${item.raw === undefined ? '-' : latin1(item.raw)}`;
-    case 'error':
-      return `error ${JSON.stringify(item.failure)}`;
-  }
-}
-
-/** The items of every push (normalised at once: they may be views of the read), then end(). */
-function itemsOf(d: Decoderish, reads: readonly Uint8Array[]): string[][] {
-  const out = reads.map((r) => d.push(r).map(norm));
-  const { items, cut } = d.end();
-  out.push([...items.map(norm), `cut=${cut}`]);
-  return out;
-}
-
 type Outcome = Omit<RelayOutcome, 'beforeText'>;
 
 /**
