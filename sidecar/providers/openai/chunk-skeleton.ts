@@ -258,12 +258,8 @@ class Walk {
 
   private object(depth: number): boolean {
     const { text } = this;
+    if (this.opensEmpty(0x7d)) return true;
     const keys = new Set<string>();
-    this.at++;
-    if (text.charCodeAt(this.skipSpace()) === 0x7d) {
-      this.at++;
-      return true;
-    }
     for (;;) {
       const start = this.skipSpace();
       const end = skipJsonString(text, start);
@@ -274,34 +270,36 @@ class Walk {
       this.at = end;
       if (text.charCodeAt(this.skipSpace()) !== 0x3a) return false;
       this.at++;
-      this.path.push(key);
-      const ok = this.value(depth + 1);
-      this.path.pop();
-      if (!ok) return false;
-      const next = text.charCodeAt(this.skipSpace());
-      this.at++;
-      if (next === 0x7d) return true;
-      if (next !== 0x2c) return false;
+      const next = this.member(key, depth, 0x7d);
+      if (next !== Next.More) return next === Next.Closed;
     }
   }
 
   private array(depth: number): boolean {
-    const { text } = this;
-    this.at++;
-    if (text.charCodeAt(this.skipSpace()) === 0x5d) {
-      this.at++;
-      return true;
-    }
+    if (this.opensEmpty(0x5d)) return true;
     for (let index = 0; ; index++) {
-      this.path.push(index);
-      const ok = this.value(depth + 1);
-      this.path.pop();
-      if (!ok) return false;
-      const next = text.charCodeAt(this.skipSpace());
-      this.at++;
-      if (next === 0x5d) return true;
-      if (next !== 0x2c) return false;
+      const next = this.member(index, depth, 0x5d);
+      if (next !== Next.More) return next === Next.Closed;
     }
+  }
+
+  /** Past the opening bracket; true, and past the closing one too, when nothing is between. */
+  private opensEmpty(close: number): boolean {
+    this.at++;
+    if (this.text.charCodeAt(this.skipSpace()) !== close) return false;
+    this.at++;
+    return true;
+  }
+
+  /** The value at `step` below the current path, then what follows it: a comma or `close`. */
+  private member(step: string | number, depth: number, close: number): Next {
+    this.path.push(step);
+    const ok = this.value(depth + 1);
+    this.path.pop();
+    if (!ok) return Next.Bad;
+    const next = this.text.charCodeAt(this.skipSpace());
+    this.at++;
+    return next === close ? Next.Closed : next === 0x2c ? Next.More : Next.Bad;
   }
 
   private note(
@@ -338,6 +336,12 @@ class Walk {
 }
 
 const WORDS = ['true', 'false', 'null'];
+
+const enum Next {
+  More,
+  Closed,
+  Bad,
+}
 
 /**
  * From `at`, the index just past a JSON number (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE]
