@@ -8,12 +8,14 @@
 // cost).
 //
 // Why a match means the same: the parsed chunk was valid JSON with no duplicate and no
-// escaped keys, so each hole is a whole value at one known path. Another well-formed JSON
+// escaped keys, so each hole is a whole value at one path (a list of keys, compared key by
+// key: a key may hold a dot). Another well-formed JSON
 // string or number in its place leaves valid JSON whose every other token is the parsed
 // chunk's, so whatever is read from those other paths (choices, deltas, finish reasons,
-// errors) reads the same. Only values the decoder's reading does not look at become holes,
-// and the ones it does look at are read back from the hole: a token's text must not be
-// empty (an empty one would not show), and token counts are numbers taken from their text.
+// errors) reads the same. Holes are the strings and numbers the decoder's reading never
+// looks at (everything outside `choices`, `usage` and `error`), and two it does look at,
+// read back from the hole: a delta's text, which must not be empty (an empty one would not
+// show), and the numbers inside `usage`, which give the token counts.
 
 import type { ChunkShape, Usage } from '../adapter.js';
 import { skipJsonString } from './fast-frames.js';
@@ -28,18 +30,19 @@ const enum Hole {
   Number,
 }
 
-/** The usage figures the decoder reads, in usageOf's order. */
-const USAGE_PATHS = [
-  'prompt_tokens',
-  'completion_tokens',
-  'total_tokens',
-  'prompt_tokens_details.cached_tokens',
-  'completion_tokens_details.reasoning_tokens',
+/**
+ * The usage figures the decoder reads, in usageOf's order, each as its keys below `usage`
+ * (kept apart: a key may itself hold a dot).
+ */
+const USAGE_PATHS: readonly (readonly string[])[] = [
+  ['prompt_tokens'],
+  ['completion_tokens'],
+  ['total_tokens'],
+  ['prompt_tokens_details', 'cached_tokens'],
+  ['completion_tokens_details', 'reasoning_tokens'],
 ];
 const NO_SLOT = -1;
 
-/** Top-level strings that say nothing the decoder reads. */
-const LABELS = new Set(['id', 'model', 'system_fingerprint', 'obfuscation']);
 /** Delta fields whose non-empty text makes a chunk one a client would show. */
 const TEXT_FIELDS = new Set(['content', 'reasoning_content', 'reasoning', 'refusal']);
 
@@ -47,6 +50,19 @@ const TEXT_FIELDS = new Set(['content', 'reasoning_content', 'reasoning', 'refus
 const MAX_HOLES = 32;
 /** Deeper than this and the chunk is not learned (chat chunks nest four or five deep). */
 const MAX_DEPTH = 16;
+/**
+ * A longer chunk is not learned: a book keeps its skeletons for the life of the provider,
+ * and chat chunks are a few hundred characters.
+ */
+const MAX_CHARS = 4096;
+/** Past its first skeletons, a book may learn one more for every this many recognitions. */
+const LEARN_EVERY = 8;
+/**
+ * After this many chunks in a row that no skeleton recognised (chunks that never repeat, as
+ * with log probabilities), a book tries only every PROBE_EVERY-th chunk until one is.
+ */
+const MISS_STREAK = 64;
+const PROBE_EVERY = 16;
 
 /** What the full reading of the learned chunk found, shared by every chunk that matches. */
 export interface ChunkMeaning {
@@ -56,12 +72,18 @@ export interface ChunkMeaning {
   readonly hasText: boolean;
 }
 
-export class ChunkSkeleton {
-  /** Hole spans of the last successful match: start and end of hole i at 2i and 2i+1. */
-  static readonly spans = new Int32Array(2 * MAX_HOLES);
+/** A chunk a skeleton recognised: what its skeleton's chunk meant, and its own usage. */
+export interface Recognised {
+  readonly meaning: ChunkMeaning;
+  readonly usage: Usage | undefined;
+}
 
-  /** Chunks recognised by it; the book keeps the most useful. */
-  hits = 0;
+/** Hole spans of the chunk being matched: start and end of hole i at 2i and 2i+1. */
+const spans = new Int32Array(2 * MAX_HOLES);
+
+export class ChunkSkeleton {
+  /** When it last recognised a chunk, on its book's clock. */
+  lastUsed = 0;
 
   private constructor(
     /** The text around the holes: literals.length === holes.length + 1. */
@@ -69,23 +91,17 @@ export class ChunkSkeleton {
     private readonly holes: readonly Hole[],
     /** For each of USAGE_PATHS, the hole holding it, or NO_SLOT. */
     private readonly usageSlots: readonly number[],
-    /** The chunk's `usage` is an object (else usage reads as absent whatever the holes). */
-    private readonly usageObject: boolean,
     readonly meaning: ChunkMeaning,
   ) {}
 
   /**
    * A skeleton of `data`, the text of a chunk that JSON.parse read as an object and the
-   * decoder found to mean `meaning` (with `usageObject` telling whether its usage was an
-   * object); undefined when its holes could not be told apart with certainty: a duplicate or
-   * escaped key, more than one line, too deep, too many holes.
+   * decoder found to mean `meaning`; undefined when its holes could not be told apart with
+   * certainty (a duplicate or escaped key), or it is more than one line, too deep, too long,
+   * or has too many holes.
    */
-  static learn(
-    data: string,
-    meaning: ChunkMeaning,
-    usageObject: boolean,
-  ): ChunkSkeleton | undefined {
-    if (data.includes('\n') || data.includes('\r')) return undefined;
+  static learn(data: string, meaning: ChunkMeaning): ChunkSkeleton | undefined {
+    if (data.length > MAX_CHARS || data.includes('\n') || data.includes('\r')) return undefined;
     const walk = new Walk(data);
     if (!walk.value(0) || walk.skipSpace() !== data.length) return undefined;
     const { cuts } = walk;
@@ -93,104 +109,113 @@ export class ChunkSkeleton {
     const literals: string[] = [];
     let from = 0;
     for (const cut of cuts) {
-      literals.push(data.slice(from, cut.start));
+      literals.push(ownCopy(data.slice(from, cut.start)));
       from = cut.end;
     }
-    literals.push(data.slice(from));
-    const slots = USAGE_PATHS.map((path) => cuts.findIndex((cut) => cut.usagePath === path));
+    literals.push(ownCopy(data.slice(from)));
+    const slots = USAGE_PATHS.map((_, slot) => cuts.findIndex((cut) => cut.usageSlot === slot));
     return new ChunkSkeleton(
       literals,
       cuts.map((cut) => cut.hole),
       slots,
-      usageObject,
       meaning,
     );
   }
 
-  /**
-   * True when `data` is this skeleton with well-formed values in its holes; then usage()
-   * reads its token counts, until the next call.
-   */
-  recognise(data: string): boolean {
+  /** What `data` means when it is this skeleton with well-formed values in its holes. */
+  recognise(data: string): Recognised | undefined {
     const { literals, holes } = this;
-    const spans = ChunkSkeleton.spans;
     // The end first: it tells most skeletons of a stream apart at once.
     const last = literals[holes.length];
     // A slice compared with === is a memcmp (see chunk-template.ts).
-    if (data.slice(data.length - last.length) !== last) return false;
+    if (data.slice(data.length - last.length) !== last) return undefined;
     let p = 0;
     for (let i = 0; i < holes.length; i++) {
       const literal = literals[i];
-      if (data.slice(p, p + literal.length) !== literal) return false;
+      if (data.slice(p, p + literal.length) !== literal) return undefined;
       const start = p + literal.length;
       const hole = holes[i];
       p = hole === Hole.Number ? skipJsonNumber(data, start) : skipJsonString(data, start);
-      if (p === -1 || (hole === Hole.Text && p - start <= 2)) return false;
+      if (p === -1 || (hole === Hole.Text && p - start <= 2)) return undefined;
       spans[2 * i] = start;
       spans[2 * i + 1] = p;
     }
-    if (data.length !== p + last.length) return false;
-    this.hits++;
-    return true;
-  }
-
-  /** The usage of the chunk recognise() just accepted. */
-  usage(data: string): Usage | undefined {
-    if (!this.usageObject) return undefined;
+    if (data.length !== p + last.length) return undefined;
     const slots = this.usageSlots;
-    return usageOf(
+    const usage = usageOf(
       figure(data, slots[0]),
       figure(data, slots[1]),
       figure(data, slots[2]),
       figure(data, slots[3]),
       figure(data, slots[4]),
     );
+    return { meaning: this.meaning, usage };
   }
 }
 
-/** The number in hole `hole` of the last recognised chunk, as usage reads it. */
+/** The number in hole `hole` of the chunk just matched, as the usage reader reads it. */
 function figure(data: string, hole: number): number | undefined {
   if (hole === NO_SLOT) return undefined;
-  const spans = ChunkSkeleton.spans;
   const value = Number(data.slice(spans[2 * hole], spans[2 * hole + 1]));
   return Number.isFinite(value) ? value : undefined;
 }
 
 /**
+ * A copy of `text` that holds none of the string it was sliced from (V8 may keep a slice as
+ * a view of its parent, here a whole read, for as long as the skeleton lives).
+ */
+function ownCopy(text: string): string {
+  return (' ' + text).slice(1);
+}
+
+/**
  * The skeletons an endpoint's streams taught, shared by every stream to it. Bounded: when
- * full, a new skeleton takes the place of the one that recognised the fewest chunks.
+ * full, a new skeleton takes the place of the one unused for longest. It pays for itself:
+ * past its first `capacity` lessons a book takes one more for every LEARN_EVERY chunks it
+ * recognised, and after a long run of misses it mostly stops looking, so an endpoint whose
+ * chunks never repeat costs little more than one without a book. (Skipping a look changes
+ * nothing but the cost: the chunk is parsed.)
  */
 export class SkeletonBook {
   private readonly skeletons: ChunkSkeleton[] = [];
+  /** Chunks recognised so far, by any skeleton: the clock of lastUsed. */
+  recognised = 0;
+  private lessons = 0;
+  /** Chunks since the last one recognised. */
+  private misses = 0;
 
   constructor(private readonly capacity = 16) {}
 
-  /** Chunks recognised so far, by any skeleton. */
-  recognised = 0;
-
-  /** The skeleton `data` matches, whose usage() is then the chunk's. */
-  recognise(data: string): ChunkSkeleton | undefined {
+  recognise(data: string): Recognised | undefined {
+    const misses = this.misses;
+    this.misses = misses + 1;
+    if (misses >= MISS_STREAK && misses % PROBE_EVERY !== 0) return undefined;
     for (const skeleton of this.skeletons) {
-      if (skeleton.recognise(data)) {
-        this.recognised++;
-        return skeleton;
+      const known = skeleton.recognise(data);
+      if (known !== undefined) {
+        skeleton.lastUsed = ++this.recognised;
+        this.misses = 0;
+        return known;
       }
     }
     return undefined;
   }
 
-  learn(data: string, meaning: ChunkMeaning, usageObject: boolean): void {
-    const skeleton = ChunkSkeleton.learn(data, meaning, usageObject);
+  learn(data: string, meaning: ChunkMeaning): void {
+    if (this.lessons >= this.capacity + this.recognised / LEARN_EVERY) return;
+    this.lessons++;
+    const skeleton = ChunkSkeleton.learn(data, meaning);
     if (skeleton === undefined) return;
+    skeleton.lastUsed = this.recognised;
     if (this.skeletons.length < this.capacity) {
       this.skeletons.push(skeleton);
       return;
     }
-    let least = 0;
+    let stalest = 0;
     for (let i = 1; i < this.skeletons.length; i++) {
-      if (this.skeletons[i].hits < this.skeletons[least].hits) least = i;
+      if (this.skeletons[i].lastUsed < this.skeletons[stalest].lastUsed) stalest = i;
     }
-    this.skeletons[least] = skeleton;
+    this.skeletons[stalest] = skeleton;
   }
 
   get size(): number {
@@ -202,8 +227,8 @@ interface Cut {
   start: number;
   end: number;
   hole: Hole;
-  /** Which of USAGE_PATHS the value is, if any. */
-  usagePath: string | undefined;
+  /** Which of USAGE_PATHS the value is, or NO_SLOT. */
+  usageSlot: number;
 }
 
 /**
@@ -238,13 +263,13 @@ class Walk {
       const end = skipJsonString(text, start);
       if (end === -1) return false;
       this.at = end;
-      this.note(start, end, this.stringHole(end - start > 2));
+      this.noteString(start, end);
       return true;
     }
     const end = skipJsonNumber(text, start);
     if (end !== -1) {
       this.at = end;
-      this.note(start, end, this.numberHole());
+      this.noteNumber(start, end);
       return true;
     }
     for (const word of WORDS) {
@@ -302,37 +327,49 @@ class Walk {
     return next === close ? Next.Closed : next === 0x2c ? Next.More : Next.Bad;
   }
 
-  private note(
-    start: number,
-    end: number,
-    hole: { hole: Hole; usagePath?: string } | undefined,
-  ): void {
-    if (hole !== undefined)
-      this.cuts.push({ start, end, hole: hole.hole, usagePath: hole.usagePath });
-  }
-
-  /** A string at this path is a hole: a label, or a delta's text when it has some. */
-  private stringHole(nonEmpty: boolean): { hole: Hole } | undefined {
+  /** The string at [start, end) is a hole when the decoder never reads it, or a delta's text. */
+  private noteString(start: number, end: number): void {
     const path = this.path;
-    if (path.length === 1 && LABELS.has(path[0] as string)) return { hole: Hole.String };
+    if (unread(path)) {
+      this.cuts.push({ start, end, hole: Hole.String, usageSlot: NO_SLOT });
+      return;
+    }
     const isText =
       path.length === 4 &&
       path[0] === 'choices' &&
       path[2] === 'delta' &&
       TEXT_FIELDS.has(path[3] as string);
     // An empty text stays as it is: a chunk with none is another shape of chunk.
-    return isText && nonEmpty ? { hole: Hole.Text } : undefined;
+    if (isText && end - start > 2) {
+      this.cuts.push({ start, end, hole: Hole.Text, usageSlot: NO_SLOT });
+    }
   }
 
-  /** A number at this path is a hole: `created`, or any figure inside `usage`. */
-  private numberHole(): { hole: Hole; usagePath?: string } | undefined {
+  /** The number at [start, end) is a hole when the decoder never reads it, or a usage figure. */
+  private noteNumber(start: number, end: number): void {
     const path = this.path;
-    if (path.length === 1 && path[0] === 'created') return { hole: Hole.Number };
+    if (unread(path)) {
+      this.cuts.push({ start, end, hole: Hole.Number, usageSlot: NO_SLOT });
+      return;
+    }
     // `usage` itself stays: a number there would make the chunk truthy or not by its value.
-    if (path.length < 2 || path[0] !== 'usage') return undefined;
-    const name = path.slice(1).join('.');
-    return { hole: Hole.Number, usagePath: USAGE_PATHS.includes(name) ? name : undefined };
+    if (path.length < 2 || path[0] !== 'usage') return;
+    const below = path.slice(1);
+    const usageSlot = USAGE_PATHS.findIndex(
+      (keys) => keys.length === below.length && keys.every((key, i) => key === below[i]),
+    );
+    this.cuts.push({ start, end, hole: Hole.Number, usageSlot });
   }
+}
+
+/**
+ * A value the decoder's reading of a chunk never looks at: anything outside `choices`,
+ * `usage` and `error` (the id, `created`, the model, the fingerprint, OpenAI's obfuscation,
+ * a vendor's own fields such as Groq's `x_groq`).
+ */
+function unread(path: readonly (string | number)[]): boolean {
+  const top = path[0];
+  return top !== 'choices' && top !== 'usage' && top !== 'error';
 }
 
 const WORDS = ['true', 'false', 'null'];

@@ -21,7 +21,9 @@ export function shapeOf(chunk: Record<string, unknown>): {
 
   let shape: ChunkShape = 'noise';
   let finished: number[] | undefined;
-  for (const choice of choices as Choice[]) {
+  for (const choice of choices as (Choice | null)[]) {
+    // Not a choice at all (`null`, a number): nothing a client could show.
+    if (typeof choice !== 'object' || choice === null) continue;
     const delta = choice.delta;
     const finish = choice.finish_reason;
     if (typeof finish === 'string') {

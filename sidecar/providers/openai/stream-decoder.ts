@@ -28,6 +28,11 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   private tookBytes = false;
   /** An event over the size limit ended the stream; later reads are ignored. */
   private failed = false;
+  /**
+   * Chunks this stream offered the skeleton book. A stream whose offers ran out before its
+   * finish or usage chunk leaves those to the next stream, whose earlier chunks the book
+   * then recognises.
+   */
   private skeletonLessons = 0;
 
   constructor(
@@ -188,7 +193,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     // Skeletons are of plain events only: an `event:` line may change what the data means.
     const plain = ev.event === '';
     const known = plain ? this.skeletons?.recognise(data) : undefined;
-    if (known !== undefined) return this.onChunk(data, raw, known.meaning, known.usage(data), true);
+    if (known !== undefined) return this.onChunk(data, raw, known.meaning, known.usage, true);
 
     let chunk: Record<string, unknown>;
     try {
@@ -210,26 +215,27 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     // Nothing is learned from a chunk with an error field, whatever else it holds.
     const clean = chunk.error === undefined;
     // Text in a delta makes the chunk a content one: no other shape has any.
-    const text = clean && shape === 'content' && hasText(chunk);
-    const meaning: ChunkMeaning = { shape, finished, hasText: text };
-    if (plain && clean) this.teach(data, meaning, chunk.usage);
+    const oneText = clean && shape === 'content' && hasText(chunk);
+    const meaning: ChunkMeaning = { shape, finished, hasText: oneText };
+    if (plain && clean) this.teach(data, meaning);
     this.onChunk(data, raw, meaning, readOpenAIUsage(chunk.usage), plain);
   }
 
   private onChunk(
     data: string,
     raw: Uint8Array | undefined,
-    { shape, finished, hasText }: ChunkMeaning,
+    meaning: ChunkMeaning,
     usage: Usage | undefined,
     plain: boolean,
   ): void {
+    const { shape, finished } = meaning;
     this.items.push({ kind: 'chunk', data, shape, usage, finished, raw });
     if (shape !== 'content') return;
     this.sawContent = true;
     // The first plain text chunk teaches the run template: one choice, its delta's text,
     // nothing finished, no usage, no error (what learn() relies on).
     if (this.template !== undefined || this.lessons >= MAX_LESSONS) return;
-    if (plain && finished === undefined && usage === undefined && hasText) {
+    if (plain && finished === undefined && usage === undefined && meaning.hasText) {
       this.lessons++;
       this.template = ChunkTemplate.learn(data);
     }
@@ -240,18 +246,18 @@ export class OpenAIStreamDecoder implements StreamDecoder {
    * a hole: a role, finish or usage chunk, or one choice's text; not a tool call, whose
    * arguments would make each chunk a skeleton of its own.
    */
-  private teach(data: string, meaning: ChunkMeaning, usage: unknown): void {
+  private teach(data: string, meaning: ChunkMeaning): void {
     if (this.skeletons === undefined || this.skeletonLessons >= MAX_SKELETON_LESSONS) return;
     const { shape } = meaning;
     if (shape !== 'lifecycle' && shape !== 'usage' && !meaning.hasText) return;
     this.skeletonLessons++;
-    this.skeletons.learn(data, meaning, typeof usage === 'object' && usage !== null);
+    this.skeletons.learn(data, meaning);
   }
 }
 
 /** Chunks parsed to learn the stream's template before giving up on it. */
 const MAX_LESSONS = 3;
-/** Chunks one stream may teach the endpoint's skeleton book: role, text, finish, usage. */
+/** Chunks one stream may offer the skeleton book: enough for role, text, finish, usage. */
 const MAX_SKELETON_LESSONS = 4;
 const DATA = 'data: ';
 const LF = 0x0a;
