@@ -183,6 +183,8 @@ export class SkeletonBook {
   private lessons = 0;
   /** Chunks since the last one recognised. */
   private misses = 0;
+  /** Where the next look starts. */
+  private next = 0;
 
   constructor(private readonly capacity = 16) {}
 
@@ -190,11 +192,18 @@ export class SkeletonBook {
     const misses = this.misses;
     this.misses = misses + 1;
     if (misses >= MISS_STREAK && misses % PROBE_EVERY !== 0) return undefined;
-    for (const skeleton of this.skeletons) {
+    const { skeletons } = this;
+    const count = skeletons.length;
+    // From the one after the last that matched: a stream's chunks come in the order they
+    // were learned (role, text, finish, usage), so that one usually matches at once. No two
+    // skeletons that differ in meaning match the same chunk, so the order is only a cost.
+    for (let k = 0, i = this.next; k < count; k++, i = i + 1 === count ? 0 : i + 1) {
+      const skeleton = skeletons[i];
       const known = skeleton.recognise(data);
       if (known !== undefined) {
         skeleton.lastUsed = ++this.recognised;
         this.misses = 0;
+        this.next = i + 1 === count ? 0 : i + 1;
         return known;
       }
     }
