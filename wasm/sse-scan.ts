@@ -1,6 +1,7 @@
-// Finds where a run of OpenAI stream events that match a learned chunk template ends, over
-// ASCII bytes: the work sidecar/providers/openai/chunk-template.ts does on text, without
-// decoding the read into a string first.
+// The OpenAI protocol's byte scans. Finds where a run of stream events that match a learned
+// chunk template ends, over ASCII bytes: the work sidecar/providers/openai/chunk-template.ts
+// does on text, without decoding the read into a string first. And reads a non-streamed
+// answer's top level and usage (scanCompletion, at the end of this file).
 //
 // Layout, 16-byte aligned:
 //
@@ -159,4 +160,378 @@ function isEscape(c: u8): bool {
 
 function isHex(c: u8): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+// ---------------------------------------------------------------------------------------
+// A whole chat completion (a non-streamed answer) at inputBase(): is it a JSON object whose
+// `choices` is an array, and what does its `usage` hold? The host asks this instead of
+// parsing the answer, which it forwards as it came. The top level is walked member by member,
+// pretty-printed or not; strings are checked as JSON strings, nested values are skipped with
+// their brackets matched and their strings checked, and scalars at the top level are checked.
+// Anything this walk does not read with certainty (an escaped key, a usage it cannot read,
+// nesting deeper than MAX_NESTING) answers 0, and the host parses the answer instead.
+
+const OPEN_OBJECT: u8 = 0x7b;
+const CLOSE_OBJECT: u8 = 0x7d;
+const OPEN_ARRAY: u8 = 0x5b;
+const CLOSE_ARRAY: u8 = 0x5d;
+const COLON: u8 = 0x3a;
+const COMMA: u8 = 0x2c;
+const ZERO: u8 = 0x30;
+const NINE: u8 = 0x39;
+const MAX_NESTING: i32 = 256;
+
+// The usage figures, in the host's order (NaN: absent).
+const PROMPT: i32 = 0;
+const COMPLETION: i32 = 1;
+const TOTAL: i32 = 2;
+const CACHED: i32 = 3;
+const REASONING: i32 = 4;
+const figuresAt: usize = memory.data(8 * 5, 16);
+const closersAt: usize = memory.data(MAX_NESTING, 16);
+
+// Usage keys, as the scan names them.
+const KEY_OTHER: i32 = -1;
+const KEY_PROMPT_DETAILS: i32 = 5;
+const KEY_COMPLETION_DETAILS: i32 = 6;
+
+/** Where scanCompletion writes the five usage figures, as f64 (NaN when absent). */
+export function figuresBase(): usize {
+  return figuresAt;
+}
+
+/**
+ * 1 when the `len` bytes at inputBase() are one JSON object whose last `choices` member is
+ * an array, with its last `usage` member absent, null, or an object of whole numbers (and
+ * `prompt_tokens_details` / `completion_tokens_details` one level down) read into the figures;
+ * 0 when the host must parse the answer to know.
+ */
+export function scanCompletion(len: i32): i32 {
+  if (len < 0 || <u64>inputAt + <u64>len > memoryBytes()) abort('len is past the read');
+  clearFigures();
+  let p = space(0, len);
+  if (p >= len || byteAt(p) !== OPEN_OBJECT) return 0;
+  p = space(p + 1, len);
+  if (p >= len || byteAt(p) === CLOSE_OBJECT) return 0; // no choices
+  let choicesArray = false;
+  while (true) {
+    if (byteAt(p) !== QUOTE) return 0;
+    const keyStart = p + 1;
+    const keyEnd = plainKeyEnd(keyStart, len);
+    if (keyEnd < 0) return 0;
+    p = space(keyEnd + 1, len);
+    if (p >= len || byteAt(p) !== COLON) return 0;
+    p = space(p + 1, len);
+    if (p >= len) return 0;
+    const keyLen = keyEnd - keyStart;
+    if (keyLen === 5 && same(keyStart, 'usage')) {
+      clearFigures();
+      if (byteAt(p) === OPEN_OBJECT) p = scanUsage(p, len);
+      else p = isNull(p, len) ? p + 4 : -1;
+    } else {
+      if (keyLen === 7 && same(keyStart, 'choices')) choicesArray = byteAt(p) === OPEN_ARRAY;
+      p = skipValue(p, len);
+    }
+    if (p < 0) return 0;
+    p = space(p, len);
+    if (p >= len) return 0;
+    const c = byteAt(p);
+    if (c === COMMA) {
+      p = space(p + 1, len);
+      if (p >= len) return 0;
+      continue;
+    }
+    if (c !== CLOSE_OBJECT) return 0;
+    break;
+  }
+  if (space(p + 1, len) !== len) return 0;
+  return choicesArray ? 1 : 0;
+}
+
+function byteAt(p: i32): u8 {
+  return load<u8>(inputAt + <usize>p);
+}
+
+function space(p: i32, len: i32): i32 {
+  while (p < len) {
+    const c = byteAt(p);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    p++;
+  }
+  return p;
+}
+
+function clearFigures(): void {
+  for (let i = 0; i < 5; i++) store<f64>(figuresAt + (<usize>i << 3), NaN);
+}
+
+function setFigure(which: i32, value: f64): void {
+  store<f64>(figuresAt + (<usize>which << 3), value);
+}
+
+function isNull(p: i32, len: i32): bool {
+  return (
+    p + 4 <= len &&
+    byteAt(p) === 0x6e &&
+    byteAt(p + 1) === 0x75 &&
+    byteAt(p + 2) === 0x6c &&
+    byteAt(p + 3) === 0x6c
+  );
+}
+
+/** The closing quote of a key from `at`, or -1: a key with an escape is not read here. */
+function plainKeyEnd(at: i32, len: i32): i32 {
+  const i = nextSpecial(at, len);
+  return i < len && byteAt(i) === QUOTE ? i : -1;
+}
+
+/** The first quote, backslash or control character from `at`; `len` when there is none. */
+function nextSpecial(at: i32, len: i32): i32 {
+  const quote = i8x16.splat(<i8>QUOTE);
+  const backslash = i8x16.splat(<i8>BACKSLASH);
+  const control = i8x16.splat(0x20);
+  let i = at;
+  while (i + 16 <= len) {
+    const v = v128.load(inputAt + <usize>i);
+    const special = v128.or(
+      v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)),
+      i8x16.lt_u(v, control),
+    );
+    const mask = i8x16.bitmask(special);
+    if (mask !== 0) return i + ctz(mask);
+    i += 16;
+  }
+  while (i < len) {
+    const c = byteAt(i);
+    if (c === QUOTE || c === BACKSLASH || c < 0x20) return i;
+    i++;
+  }
+  return len;
+}
+
+/**
+ * From just after an opening quote, the index of the closing quote, or -1 when no JSON
+ * string stands there (a raw control character, a bad escape, no end). Bytes above 0x7f are
+ * UTF-8 text.
+ */
+function stringEnd(at: i32, len: i32): i32 {
+  let i = at;
+  while (true) {
+    i = nextSpecial(i, len);
+    if (i >= len) return -1;
+    const c = byteAt(i);
+    if (c === QUOTE) return i;
+    if (c < 0x20) return -1;
+    // A backslash: the escape after it.
+    if (i + 1 >= len) return -1;
+    const e = byteAt(i + 1);
+    if (e === 0x75) {
+      if (i + 5 >= len) return -1;
+      for (let h = 2; h <= 5; h++) if (!isHex(byteAt(i + h))) return -1;
+      i += 6;
+    } else if (isEscape(e)) {
+      i += 2;
+    } else {
+      return -1;
+    }
+  }
+  return -1; // not reached: the loop returns
+}
+
+/** Past the value at p (strings checked, nested brackets matched), or -1. */
+function skipValue(p: i32, len: i32): i32 {
+  const c = byteAt(p);
+  if (c === QUOTE) {
+    const end = stringEnd(p + 1, len);
+    return end < 0 ? -1 : end + 1;
+  }
+  if (c === OPEN_OBJECT || c === OPEN_ARRAY) return skipNested(p, len);
+  return skipScalar(p, len);
+}
+
+/** Past the object or array at p: every string checked, every bracket closed by its pair. */
+function skipNested(p: i32, len: i32): i32 {
+  const quote = i8x16.splat(<i8>QUOTE);
+  const openObject = i8x16.splat(<i8>OPEN_OBJECT);
+  const closeObject = i8x16.splat(<i8>CLOSE_OBJECT);
+  const openArray = i8x16.splat(<i8>OPEN_ARRAY);
+  const closeArray = i8x16.splat(<i8>CLOSE_ARRAY);
+  let depth = 0;
+  let i = p;
+  while (i < len) {
+    // Sixteen bytes at a time to the next quote or bracket.
+    while (i + 16 <= len) {
+      const v = v128.load(inputAt + <usize>i);
+      const brackets = v128.or(
+        v128.or(i8x16.eq(v, openObject), i8x16.eq(v, closeObject)),
+        v128.or(i8x16.eq(v, openArray), i8x16.eq(v, closeArray)),
+      );
+      const mask = i8x16.bitmask(v128.or(i8x16.eq(v, quote), brackets));
+      if (mask !== 0) {
+        i += ctz(mask);
+        break;
+      }
+      i += 16;
+    }
+    if (i >= len) return -1;
+    const c = byteAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(i + 1, len);
+      if (end < 0) return -1;
+      i = end + 1;
+      continue;
+    }
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth === MAX_NESTING) return -1;
+      store<u8>(closersAt + <usize>depth, c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY);
+      depth++;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (depth === 0 || load<u8>(closersAt + <usize>(depth - 1)) !== c) return -1;
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/** Past `true`, `false`, `null` or a JSON number at p, or -1. */
+function skipScalar(p: i32, len: i32): i32 {
+  const c = byteAt(p);
+  if (c === 0x74) return word(p, len, 0x65757274, 4); // true
+  if (c === 0x6e) return word(p, len, 0x6c6c756e, 4); // null
+  if (c === 0x66) return p + 5 <= len && byteAt(p + 4) === 0x65 ? word(p, len, 0x736c6166, 5) : -1; // false
+  let i = p;
+  if (byteAt(i) === 0x2d) i++;
+  if (i >= len) return -1;
+  const first = byteAt(i);
+  if (first === ZERO) i++;
+  else if (first >= 0x31 && first <= NINE) i = digitsEnd(i + 1, len);
+  else return -1;
+  if (i < len && byteAt(i) === 0x2e) {
+    const end = digitsEnd(i + 1, len);
+    if (end === i + 1) return -1;
+    i = end;
+  }
+  if (i < len && (byteAt(i) === 0x65 || byteAt(i) === 0x45)) {
+    let j = i + 1;
+    if (j < len && (byteAt(j) === 0x2b || byteAt(j) === 0x2d)) j++;
+    const end = digitsEnd(j, len);
+    if (end === j) return -1;
+    i = end;
+  }
+  return i;
+}
+
+/** p + n when the n bytes at p spell the word (its first four bytes little-endian in `head`). */
+function word(p: i32, len: i32, head: u32, n: i32): i32 {
+  if (p + n > len || load<u32>(inputAt + <usize>p) !== head) return -1;
+  return p + n;
+}
+
+function digitsEnd(i: i32, len: i32): i32 {
+  while (i < len && byteAt(i) >= ZERO && byteAt(i) <= NINE) i++;
+  return i;
+}
+
+/**
+ * The usage object at `open` into the figures; past its end, or -1 when it holds what this
+ * scan does not read: an escaped key, a number that is not whole or has over 15 digits,
+ * deeper nesting, any other value. The figures follow JSON.parse: a later key of the same
+ * name replaces an earlier one, an object in a figure's place is no figure.
+ */
+function scanUsage(open: i32, len: i32): i32 {
+  let nested = false;
+  let parent = KEY_OTHER;
+  let i = space(open + 1, len);
+  if (i >= len) return -1;
+  if (byteAt(i) === CLOSE_OBJECT) return i + 1;
+  while (true) {
+    if (i >= len || byteAt(i) !== QUOTE) return -1;
+    const keyStart = i + 1;
+    const keyEnd = plainKeyEnd(keyStart, len);
+    if (keyEnd < 0) return -1;
+    const key = usageKey(keyStart, keyEnd - keyStart);
+    i = space(keyEnd + 1, len);
+    if (i >= len || byteAt(i) !== COLON) return -1;
+    i = space(i + 1, len);
+    if (i >= len) return -1;
+    const c = byteAt(i);
+    if (c === OPEN_OBJECT && !nested) {
+      // An object replaces whatever an earlier key of the same name held.
+      if (key === PROMPT || key === COMPLETION || key === TOTAL) setFigure(key, NaN);
+      else if (key === KEY_PROMPT_DETAILS) setFigure(CACHED, NaN);
+      else if (key === KEY_COMPLETION_DETAILS) setFigure(REASONING, NaN);
+      nested = true;
+      parent = key;
+      i = space(i + 1, len);
+      if (i >= len) return -1;
+      if (byteAt(i) !== CLOSE_OBJECT) continue;
+    } else {
+      let value: f64 = NaN;
+      if (c >= ZERO && c <= NINE) {
+        // A whole number of at most 15 digits: exact as a double, as JSON.parse reads it.
+        const start = i;
+        value = 0;
+        while (i < len && byteAt(i) >= ZERO && byteAt(i) <= NINE) {
+          value = value * 10 + <f64>(byteAt(i) - ZERO);
+          i++;
+        }
+        if (i - start > 15 || (c === ZERO && i - start > 1)) return -1;
+        if (i < len) {
+          const after = byteAt(i);
+          if (after === 0x2e || after === 0x65 || after === 0x45) return -1; // . e E
+        }
+      } else if (isNull(i, len)) {
+        i += 4;
+      } else {
+        return -1;
+      }
+      if (!nested) {
+        if (key === PROMPT || key === COMPLETION || key === TOTAL) setFigure(key, value);
+        // A number or null where a details object goes: no details.
+        else if (key === KEY_PROMPT_DETAILS) setFigure(CACHED, NaN);
+        else if (key === KEY_COMPLETION_DETAILS) setFigure(REASONING, NaN);
+      } else if (parent === KEY_PROMPT_DETAILS && key === CACHED) {
+        setFigure(CACHED, value);
+      } else if (parent === KEY_COMPLETION_DETAILS && key === REASONING) {
+        setFigure(REASONING, value);
+      }
+      i = space(i, len);
+      if (i < len && byteAt(i) === COMMA) {
+        i = space(i + 1, len);
+        continue;
+      }
+      if (i >= len || byteAt(i) !== CLOSE_OBJECT) return -1;
+      if (!nested) return i + 1;
+    }
+    // The nested object closed at i.
+    nested = false;
+    i = space(i + 1, len);
+    if (i < len && byteAt(i) === COMMA) {
+      i = space(i + 1, len);
+      continue;
+    }
+    if (i >= len || byteAt(i) !== CLOSE_OBJECT) return -1;
+    return i + 1;
+  }
+}
+
+/** Which usage key the bytes spell: a figure's index, a details object, or KEY_OTHER. */
+function usageKey(at: i32, n: i32): i32 {
+  if (n === 13 && same(at, 'prompt_tokens')) return PROMPT;
+  if (n === 17 && same(at, 'completion_tokens')) return COMPLETION;
+  if (n === 12 && same(at, 'total_tokens')) return TOTAL;
+  if (n === 21 && same(at, 'prompt_tokens_details')) return KEY_PROMPT_DETAILS;
+  if (n === 25 && same(at, 'completion_tokens_details')) return KEY_COMPLETION_DETAILS;
+  if (n === 13 && same(at, 'cached_tokens')) return CACHED;
+  if (n === 16 && same(at, 'reasoning_tokens')) return REASONING;
+  return KEY_OTHER;
+}
+
+function same(at: i32, name: string): bool {
+  for (let k = 0; k < name.length; k++) {
+    if (<u32>byteAt(at + k) !== <u32>name.charCodeAt(k)) return false;
+  }
+  return true;
 }

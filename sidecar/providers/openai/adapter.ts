@@ -82,6 +82,13 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
     parseChat(body: Buffer) {
       const quick = readUsageQuickly(body);
       if (quick !== undefined) return { bytes: body, usage: quick };
+      // Not the compact shape the search reads (OpenAI itself pretty-prints its answers):
+      // the kernel walks the top level, at a third of the cost of a parse or less.
+      const scan = opts.sseScan;
+      if (scan !== undefined && body.length <= KERNEL_ANSWER_BYTES) {
+        const usage = scan.readCompletion(body);
+        if (usage !== UNSCANNED) return { bytes: body, usage };
+      }
 
       let parsed: Record<string, unknown>;
       try {
@@ -107,6 +114,12 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
     classifyError: (status, headers, body) => classifyOpenAIError(status, headers, body, ctx),
   };
 }
+
+/**
+ * Answers up to this size are read by the kernel, whose memory grows to the largest it was
+ * given and stays so; a longer one (tens of thousands of tokens) is parsed.
+ */
+const KERNEL_ANSWER_BYTES = 256 * 1024;
 
 const CHOICES = Buffer.from('"choices":[{');
 const ERROR_KEY = Buffer.from('"error"');
