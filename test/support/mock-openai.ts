@@ -421,6 +421,8 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
       const style: StepStyle = {
         idHeaders: () => ({ 'x-request-id': randomId('req_', 32) }),
         jsonType: 'application/json',
+        // OpenAI pretty-prints its JSON answers and errors (two spaces), unlike its streams.
+        jsonIndent: 2,
         sseHeaders: { 'content-type': 'text/event-stream; charset=utf-8' },
         defaultAnswer: () => defaultAnswer(record, opts),
         run: computeStep,

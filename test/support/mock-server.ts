@@ -210,6 +210,8 @@ export interface StepStyle<R = RecordedRequest> {
   idHeaders: () => Record<string, string>;
   /** Content type of JSON steps. */
   jsonType: string;
+  /** Indentation of JSON steps, as JSON.stringify takes it; compact without. */
+  jsonIndent?: number;
   /** Content type of raw steps; without it they carry none. */
   rawType?: string;
   /** Headers of a stream, before the id headers. */
@@ -255,7 +257,7 @@ export async function playStep<R>(
 
   if ('json' in step || 'body' in step) {
     const json = 'json' in step;
-    const body = json ? JSON.stringify(step.json) : step.body;
+    const body = json ? JSON.stringify(step.json, null, style.jsonIndent) : step.body;
     style.onBody?.(body.toString());
     const type = json ? style.jsonType : style.rawType;
     const typeHeader = type === undefined ? {} : { 'content-type': type };
