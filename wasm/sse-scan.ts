@@ -435,13 +435,14 @@ function digitsEnd(i: i32, len: i32): i32 {
 }
 
 /**
- * The usage object at `open` into the figures; past its end, or -1 when it holds what this
- * scan does not read: an escaped key, a number that is not whole or has over 15 digits,
- * deeper nesting, any other value. The figures follow JSON.parse: a later key of the same
- * name replaces an earlier one, an object in a figure's place is no figure.
+ * The usage object at `open` into the figures, read as the host's usage reader reads the
+ * parsed object; past its end, or -1 when it holds what this scan does not read exactly: an
+ * escaped key, or a figure written as a fraction, with an exponent or a sign, or with over 15
+ * digits. Values under keys it does not read are skipped, whatever they are. As JSON.parse
+ * does, a later key of the same name replaces an earlier one.
  */
 function scanUsage(open: i32, len: i32): i32 {
-  let nested = false;
+  // Inside a details object: which one (KEY_OTHER at the top of the usage object).
   let parent = KEY_OTHER;
   let i = space(open + 1, len);
   if (i >= len) return -1;
@@ -456,65 +457,82 @@ function scanUsage(open: i32, len: i32): i32 {
     if (i >= len || byteAt(i) !== COLON) return -1;
     i = space(i + 1, len);
     if (i >= len) return -1;
-    const c = byteAt(i);
-    if (c === OPEN_OBJECT && !nested) {
-      // An object replaces whatever an earlier key of the same name held.
-      if (key === PROMPT || key === COMPLETION || key === TOTAL) setFigure(key, NaN);
-      else if (key === KEY_PROMPT_DETAILS) setFigure(CACHED, NaN);
-      else if (key === KEY_COMPLETION_DETAILS) setFigure(REASONING, NaN);
-      nested = true;
-      parent = key;
-      i = space(i + 1, len);
-      if (i >= len) return -1;
-      if (byteAt(i) !== CLOSE_OBJECT) continue;
-    } else {
-      let value: f64 = NaN;
-      if (c >= ZERO && c <= NINE) {
-        // A whole number of at most 15 digits: exact as a double, as JSON.parse reads it.
-        const start = i;
-        value = 0;
-        while (i < len && byteAt(i) >= ZERO && byteAt(i) <= NINE) {
-          value = value * 10 + <f64>(byteAt(i) - ZERO);
-          i++;
+    if (parent === KEY_OTHER) {
+      if (key === PROMPT || key === COMPLETION || key === TOTAL) {
+        i = readFigure(i, len, key);
+      } else if (key === KEY_PROMPT_DETAILS || key === KEY_COMPLETION_DETAILS) {
+        // Whatever the key held before, its details are these; anything but an object: none.
+        setFigure(key === KEY_PROMPT_DETAILS ? CACHED : REASONING, NaN);
+        if (byteAt(i) === OPEN_OBJECT) {
+          parent = key;
+          i = space(i + 1, len);
+          if (i >= len) return -1;
+          if (byteAt(i) !== CLOSE_OBJECT) continue;
+          // An empty details object closes at once: handled below with the others.
+        } else {
+          i = skipValue(i, len);
         }
-        if (i - start > 15 || (c === ZERO && i - start > 1)) return -1;
-        if (i < len) {
-          const after = byteAt(i);
-          if (after === 0x2e || after === 0x65 || after === 0x45) return -1; // . e E
-        }
-      } else if (isNull(i, len)) {
-        i += 4;
       } else {
-        return -1;
+        i = skipValue(i, len);
       }
-      if (!nested) {
-        if (key === PROMPT || key === COMPLETION || key === TOTAL) setFigure(key, value);
-        // A number or null where a details object goes: no details.
-        else if (key === KEY_PROMPT_DETAILS) setFigure(CACHED, NaN);
-        else if (key === KEY_COMPLETION_DETAILS) setFigure(REASONING, NaN);
-      } else if (parent === KEY_PROMPT_DETAILS && key === CACHED) {
-        setFigure(CACHED, value);
-      } else if (parent === KEY_COMPLETION_DETAILS && key === REASONING) {
-        setFigure(REASONING, value);
-      }
-      i = space(i, len);
-      if (i < len && byteAt(i) === COMMA) {
-        i = space(i + 1, len);
-        continue;
-      }
-      if (i >= len || byteAt(i) !== CLOSE_OBJECT) return -1;
-      if (!nested) return i + 1;
+    } else if (parent === KEY_PROMPT_DETAILS && key === CACHED) {
+      i = readFigure(i, len, CACHED);
+    } else if (parent === KEY_COMPLETION_DETAILS && key === REASONING) {
+      i = readFigure(i, len, REASONING);
+    } else {
+      i = skipValue(i, len);
     }
-    // The nested object closed at i.
-    nested = false;
-    i = space(i + 1, len);
-    if (i < len && byteAt(i) === COMMA) {
+    if (i < 0) return -1;
+    i = space(i, len);
+    if (i >= len) return -1;
+    const c = byteAt(i);
+    if (c === COMMA) {
       i = space(i + 1, len);
       continue;
     }
-    if (i >= len || byteAt(i) !== CLOSE_OBJECT) return -1;
+    if (c !== CLOSE_OBJECT) return -1;
+    if (parent === KEY_OTHER) return i + 1;
+    // The details object closed at i: back to the usage object.
+    parent = KEY_OTHER;
+    i = space(i + 1, len);
+    if (i >= len) return -1;
+    if (byteAt(i) === COMMA) {
+      i = space(i + 1, len);
+      continue;
+    }
+    if (byteAt(i) !== CLOSE_OBJECT) return -1;
     return i + 1;
   }
+  return -1; // not reached: the loop returns
+}
+
+/**
+ * The value at i into figure `which`, as the usage reader takes a number: a whole number is
+ * the figure; null, a string, `true`, `false`, an array or an object is none. Past the
+ * value, or -1 for a number this scan cannot read exactly (a fraction, an exponent, a sign,
+ * over 15 digits; the host then parses the answer).
+ */
+function readFigure(i: i32, len: i32, which: i32): i32 {
+  const c = byteAt(i);
+  if (c === 0x2d) return -1;
+  if (c < ZERO || c > NINE) {
+    setFigure(which, NaN);
+    return skipValue(i, len);
+  }
+  // At most 15 digits: exact as a double, as JSON.parse reads it.
+  const start = i;
+  let value: f64 = 0;
+  while (i < len && byteAt(i) >= ZERO && byteAt(i) <= NINE) {
+    value = value * 10 + <f64>(byteAt(i) - ZERO);
+    i++;
+  }
+  if (i - start > 15 || (c === ZERO && i - start > 1)) return -1;
+  if (i < len) {
+    const after = byteAt(i);
+    if (after === 0x2e || after === 0x65 || after === 0x45) return -1; // . e E
+  }
+  setFigure(which, value);
+  return i;
 }
 
 /** Which usage key the bytes spell: a figure's index, a details object, or KEY_OTHER. */

@@ -44,7 +44,8 @@ export class SseScanKernel {
 
   /**
    * Copies `read` into the kernel with `template`, for matchRun calls until the next load.
-   * The caller must make its matchRun calls before any other decoder loads (synchronously).
+   * The caller must make its matchRun calls before any other load or readCompletion, which
+   * write the same memory (synchronously, then).
    */
   load(read: Uint8Array, template: TemplateBytes): void {
     const wasm = this.#wasm;

@@ -46,11 +46,37 @@ const USAGES = [
   { prompt_tokens: -1, completion_tokens: 2 },
   { completion_tokens: 2, extra: { deep: [1, { x: 'y' }] } },
   { 'prompt_tokens_details.cached_tokens': 9, prompt_tokens: 3 },
+  // Figures the reader does not read, written any way (Groq's and OpenRouter's, say).
+  { prompt_tokens: 9, completion_tokens: 4, queue_time: 0.0123, total_time: 1e-3 },
+  { prompt_tokens: 9, cost: 0.5, is_byok: false, cost_details: { upstream: null }, note: 'x' },
+  {
+    prompt_tokens: 9,
+    prompt_tokens_details: { cached_tokens: 2, audio_tokens: 0.5, x: [1, { y: true }] },
+  },
+  {
+    prompt_tokens: 9,
+    prompt_tokens_details: { cached_tokens: '2' },
+    completion_tokens_details: [3],
+  },
+  { prompt_tokens: { value: 9 }, completion_tokens: true, total_tokens: 'x', cached_tokens: 4 },
+  { prompt_tokens: 9, prompt_tokens_details: 'none', completion_tokens_details: {} },
   5,
   'usage',
   [1, 2],
+  // Written as text (below): keys that come twice, where JSON.parse keeps the last.
+  '§0',
+  '§1',
+  '§2',
 ];
+const RAW_USAGES = [
+  '{"prompt_tokens":5,"prompt_tokens":"x","completion_tokens":2,"completion_tokens":null}',
+  '{"prompt_tokens":5,"prompt_tokens_details":{"cached_tokens":2},"prompt_tokens_details":{"audio_tokens":1}}',
+  '{"prompt_tokens":5,"completion_tokens_details":{"reasoning_tokens":2},"completion_tokens_details":7,"prompt_tokens_details":{"cached_tokens":1,"cached_tokens":[1]}}',
+];
+const LONG = 'The quick brown fox jumps over the lazy dog; '.repeat(8);
 const TEXTS = [
+  LONG,
+  `${LONG}"${LONG}\\${LONG}\n`,
   'Hello',
   '',
   'a "quoted" word',
@@ -114,15 +140,18 @@ function generate(next: () => number): string {
   if (next() < 0.1) members.push(['usage', pick(USAGES)]);
   if (next() < 0.1) members.push(['choices', pick(CHOICES)('dup')]);
   const pretty = next() < 0.4;
+  // Any of JSON's four whitespace characters between tokens.
+  const gap = () => pick(['', '', ' ', '\t', '\r\n', ' \n\t']);
   const kv = members
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => {
       const key = k.startsWith('\\') ? `"${k}"` : JSON.stringify(k);
       return pretty
         ? `  ${key}: ${JSON.stringify(v, null, 2).replaceAll('\n', '\n  ')}`
-        : `${key}:${JSON.stringify(v)}`;
+        : `${gap()}${key}${gap()}:${gap()}${JSON.stringify(v)}${gap()}`;
     });
-  return pretty ? `{\n${kv.join(',\n')}\n}` : `{${kv.join(',')}}`;
+  const text = pretty ? `{\n${kv.join(',\n')}\n}` : `{${kv.join(',')}}`;
+  return text.replace(/"§(\d)"/g, (_, i: string) => RAW_USAGES[Number(i)]);
 }
 
 describe('reading a non-streamed answer in the kernel', () => {
@@ -174,6 +203,29 @@ describe('reading a non-streamed answer in the kernel', () => {
     // The last top-level usage, never one nested later in the answer.
     const nestedLater = JSON.stringify(answer).replace(/}$/, ',"x":{"usage":{"prompt_tokens":1}}}');
     expect(read(nestedLater)).toEqual(usage);
+  });
+
+  it('reads bytes as they come: UTF-8 and bytes that are not UTF-8 inside strings', () => {
+    const answer = (text: Buffer) =>
+      Buffer.concat([
+        Buffer.from('{"choices":[{"message":{"content":"'),
+        text,
+        Buffer.from('"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}'),
+      ]);
+    const usage = { promptTokens: 3, completionTokens: 1, totalTokens: 4 };
+    for (const text of [
+      Buffer.from('é😀'.repeat(20)),
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x80]),
+      Buffer.from('x'.repeat(31) + '\\"' + 'y'.repeat(17)),
+    ]) {
+      expect(kernel.readCompletion(answer(text))).toEqual(usage);
+    }
+    // A raw control character is no JSON string, wherever it falls among sixteen bytes.
+    for (let at = 0; at < 40; at++) {
+      const text = Buffer.from('z'.repeat(48));
+      text[at] = 0x0a;
+      expect(kernel.readCompletion(answer(text))).toBe(UNSCANNED);
+    }
   });
 
   it('leaves to the parse what it cannot read with certainty, and anything malformed', () => {
