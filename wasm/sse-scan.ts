@@ -120,29 +120,14 @@ function fixedAt(p: i32, end: i32, part: usize, n: i32): i32 {
 
 /**
  * From an opening quote at p, the offset just past the closing one; -1 unless a well-formed
- * JSON string of ASCII characters stands there (no raw control character, no byte above 0x7f,
- * only the escapes JSON allows, \u with four hex digits), as skipJsonString in
- * sidecar/providers/openai/fast-frames.ts decides on text.
+ * JSON string stands there (no raw control character, only the escapes JSON allows, \u with
+ * four hex digits), as skipJsonString in sidecar/providers/openai/fast-frames.ts decides on
+ * text. The host loads only ASCII reads for runs.
  */
 function skipString(p: i32, end: i32): i32 {
   if (p >= end || load<u8>(inputAt + <usize>p) !== QUOTE) return -1;
-  for (let i = p + 1; i < end; i++) {
-    const c = load<u8>(inputAt + <usize>i);
-    if (c === QUOTE) return i + 1;
-    if (c < 0x20 || c > 0x7f) return -1;
-    if (c === BACKSLASH) {
-      if (++i >= end) return -1;
-      const e = load<u8>(inputAt + <usize>i);
-      if (e === 0x75) {
-        if (i + 4 >= end) return -1;
-        for (let h = 1; h <= 4; h++) if (!isHex(load<u8>(inputAt + <usize>(i + h)))) return -1;
-        i += 4;
-      } else if (!isEscape(e)) {
-        return -1;
-      }
-    }
-  }
-  return -1;
+  const close = stringEnd(p + 1, end);
+  return close < 0 ? -1 : close + 1;
 }
 
 function isEscape(c: u8): bool {
