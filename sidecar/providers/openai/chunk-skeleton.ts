@@ -142,6 +142,9 @@ export class ChunkSkeleton {
     }
     if (data.length !== p + last.length) return undefined;
     const slots = this.usageSlots;
+    // No prompt or completion figure (every chunk but the usage one): no usage to read.
+    if (slots[0] === NO_SLOT && slots[1] === NO_SLOT)
+      return { meaning: this.meaning, usage: undefined };
     const usage = usageOf(
       figure(data, slots[0]),
       figure(data, slots[1]),
