@@ -88,6 +88,11 @@ describe('health-aware routing', () => {
     served.filter((s) => s === who).length / served.length;
 
   it('sends most traffic to the faster endpoint, moves away when it slows, and comes back', async () => {
+    // The first answers through a new sidecar carry its cold start (connections, compiling),
+    // which on a busy machine can make A's first sample slower than B's 250 ms; with only a
+    // few samples, p95 is that one. Those answers then leave the window before the test.
+    await send(4);
+    await new Promise((r) => setTimeout(r, 3200));
     const warm = await send(30);
     expect(share(warm.slice(10), 'a'), warm.join('')).toBeGreaterThanOrEqual(0.4);
 
