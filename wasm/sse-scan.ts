@@ -151,8 +151,7 @@ function isHex(c: u8): bool {
 // A whole chat completion (a non-streamed answer) at inputBase(): is it a JSON object whose
 // `choices` is an array, and what does its `usage` hold? The host asks this instead of
 // parsing the answer, which it forwards as it came. The top level is walked member by member,
-// pretty-printed or not; strings are checked as JSON strings, nested values are skipped with
-// their brackets matched and their strings checked, and scalars at the top level are checked.
+// pretty-printed or not, and every value in it is checked as JSON spells it.
 // Anything this walk does not read with certainty (an escaped key, a usage it cannot read,
 // nesting deeper than MAX_NESTING) answers 0, and the host parses the answer instead.
 
@@ -187,9 +186,10 @@ export function figuresBase(): usize {
 
 /**
  * 1 when the `len` bytes at inputBase() are one JSON object whose last `choices` member is
- * an array, with its last `usage` member absent, null, or an object of whole numbers (and
- * `prompt_tokens_details` / `completion_tokens_details` one level down) read into the figures;
- * 0 when the host must parse the answer to know.
+ * an array, whose last `error` member (if any) is null, and whose last `usage` member is
+ * absent, null, or an object of whole numbers (and `prompt_tokens_details` /
+ * `completion_tokens_details` one level down) read into the figures; 0 when the host must
+ * parse the answer to know.
  */
 export function scanCompletion(len: i32): i32 {
   if (len < 0 || <u64>inputAt + <u64>len > memoryBytes()) abort('len is past the read');
@@ -199,6 +199,7 @@ export function scanCompletion(len: i32): i32 {
   p = space(p + 1, len);
   if (p >= len || byteAt(p) === CLOSE_OBJECT) return 0; // no choices
   let choicesArray = false;
+  let failed = false;
   while (true) {
     if (byteAt(p) !== QUOTE) return 0;
     const keyStart = p + 1;
@@ -215,6 +216,9 @@ export function scanCompletion(len: i32): i32 {
       else p = isNull(p, len) ? p + 4 : -1;
     } else {
       if (keyLen === 7 && same(keyStart, 'choices')) choicesArray = byteAt(p) === OPEN_ARRAY;
+      // An error beside the choices (OpenRouter's failed answer): the host parses and says so.
+      // As with choices, the last member of the name counts.
+      if (keyLen === 5 && same(keyStart, 'error')) failed = !isNull(p, len);
       p = skipValue(p, len);
     }
     if (p < 0) return 0;
@@ -230,7 +234,7 @@ export function scanCompletion(len: i32): i32 {
     break;
   }
   if (space(p + 1, len) !== len) return 0;
-  return choicesArray ? 1 : 0;
+  return choicesArray && !failed ? 1 : 0;
 }
 
 function byteAt(p: i32): u8 {
@@ -334,50 +338,69 @@ function skipValue(p: i32, len: i32): i32 {
   return skipScalar(p, len);
 }
 
-/** Past the object or array at p: every string checked, every bracket closed by its pair. */
+/**
+ * Past the object or array at p, or -1 unless it is well-formed JSON: members and elements
+ * checked one by one (strings, numbers and words as JSON spells them, a comma between each
+ * two, a colon after each key, every bracket closed by its pair), so that a body the walk
+ * accepts is one JSON.parse accepts.
+ */
 function skipNested(p: i32, len: i32): i32 {
-  const quote = i8x16.splat(<i8>QUOTE);
-  const openObject = i8x16.splat(<i8>OPEN_OBJECT);
-  const closeObject = i8x16.splat(<i8>CLOSE_OBJECT);
-  const openArray = i8x16.splat(<i8>OPEN_ARRAY);
-  const closeArray = i8x16.splat(<i8>CLOSE_ARRAY);
   let depth = 0;
   let i = p;
-  while (i < len) {
-    // Sixteen bytes at a time to the next quote or bracket.
-    while (i + 16 <= len) {
-      const v = v128.load(inputAt + <usize>i);
-      const brackets = v128.or(
-        v128.or(i8x16.eq(v, openObject), i8x16.eq(v, closeObject)),
-        v128.or(i8x16.eq(v, openArray), i8x16.eq(v, closeArray)),
-      );
-      const mask = i8x16.bitmask(v128.or(i8x16.eq(v, quote), brackets));
-      if (mask !== 0) {
-        i += ctz(mask);
-        break;
-      }
-      i += 16;
-    }
+  while (true) {
+    // A value starts at i.
     if (i >= len) return -1;
-    const c = byteAt(i);
-    if (c === QUOTE) {
+    let c = byteAt(i);
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth === MAX_NESTING) return -1;
+      const closer = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
+      store<u8>(closersAt + <usize>depth, closer);
+      depth++;
+      i = space(i + 1, len);
+      if (i >= len) return -1;
+      if (byteAt(i) !== closer) {
+        if (closer === CLOSE_OBJECT) i = memberValue(i, len);
+        if (i < 0) return -1;
+        continue;
+      }
+      // Empty: i is on its closer, which the loop below takes.
+    } else if (c === QUOTE) {
       const end = stringEnd(i + 1, len);
       if (end < 0) return -1;
       i = end + 1;
-      continue;
+    } else {
+      i = skipScalar(i, len);
+      if (i < 0) return -1;
     }
-    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (depth === MAX_NESTING) return -1;
-      store<u8>(closersAt + <usize>depth, c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY);
-      depth++;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (depth === 0 || load<u8>(closersAt + <usize>(depth - 1)) !== c) return -1;
+    // Past a value: close what ends here, then on to the next member or element.
+    while (true) {
+      if (depth === 0) return i;
+      i = space(i, len);
+      if (i >= len) return -1;
+      c = byteAt(i);
+      const closer = load<u8>(closersAt + <usize>(depth - 1));
+      if (c === COMMA) {
+        i = space(i + 1, len);
+        if (closer === CLOSE_OBJECT) i = memberValue(i, len);
+        if (i < 0) return -1;
+        break;
+      }
+      if (c !== closer) return -1;
       depth--;
-      if (depth === 0) return i + 1;
+      i++;
     }
-    i++;
   }
-  return -1;
+  return -1; // not reached: the loops return
+}
+
+/** From a member's key at i, where its value starts, or -1 unless `"key" :` stands there. */
+function memberValue(i: i32, len: i32): i32 {
+  if (i >= len || byteAt(i) !== QUOTE) return -1;
+  const end = stringEnd(i + 1, len);
+  if (end < 0) return -1;
+  i = space(end + 1, len);
+  if (i >= len || byteAt(i) !== COLON) return -1;
+  return space(i + 1, len);
 }
 
 /** Past `true`, `false`, `null` or a JSON number at p, or -1. */

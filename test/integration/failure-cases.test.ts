@@ -198,6 +198,115 @@ describe('OpenAI-protocol failure cases', () => {
     await eventually(() => sidecar.requestLogs().some((l) => l.outcome === 'stream_error'));
   });
 
+  describe('OpenRouter\'s error beside choices (finish_reason "error")', () => {
+    // OpenRouter ends a failed stream, and answers a failed request, with a chunk that has
+    // both a top-level error and choices; its error codes are HTTP statuses, as numbers.
+    const failed = (content: string) => ({
+      id: 'gen-1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'm',
+      provider: 'OpenAI',
+      error: { code: 502, message: 'Provider disconnected (key sk-proj-ABCDEFGHIJKLMNOPQRST)' },
+      choices: [{ index: 0, delta: { content }, finish_reason: 'error' }],
+    });
+
+    it('before any content: an HTTP error, with the key-like text masked', async () => {
+      mock.script({
+        sse: [chatStream({ model: 'm', pieces: [] })[0], sseEvent(failed('')), 'data: [DONE]\n\n'],
+      });
+      const res = await postSse(url(), ask());
+      expect(res.status).toBe(502);
+      const body = JSON.parse(res.raw);
+      expect(body.error.code).toBe('GW_ERR_STREAM_UPSTREAM_ERROR');
+      expect(body.error.message).toContain('Provider disconnected');
+      expect(body.error.message).not.toContain('ABCDEFGHIJ');
+      if (specAvailable) assertConforms('ErrorResponse', body);
+    });
+
+    it('after content: an error event ends the stream, no [DONE], logged as a stream error', async () => {
+      mock.script({
+        sse: [
+          ...chatStream({ model: 'm', pieces: ['Hel'], done: false }).slice(0, 2),
+          sseEvent(failed('')),
+          'data: [DONE]\n\n',
+        ],
+      });
+      const before = sidecar.requestLogs().length;
+      const res = await postSse(url(), ask());
+      expect(res.status).toBe(200);
+      expect(res.done).toBe(false);
+      const last = JSON.parse(res.events.at(-1)!.data);
+      expect(last.error.code).toBe('GW_ERR_STREAM_UPSTREAM_ERROR');
+      const chat = reassembleChat(chunksOf(res).filter((c) => !(c as { error?: unknown }).error));
+      expect(chat.content).toBe('Hel');
+      await eventually(() => sidecar.requestLogs().length > before);
+      expect(sidecar.requestLogs().at(-1)!.outcome).toBe('stream_error');
+    });
+
+    it('in a non-streamed answer: an error, not a 200', async () => {
+      const answer = { ...failed('partial'), object: 'chat.completion' };
+      mock.script({ status: 200, json: answer });
+      const res = await fetch(url(), {
+        method: 'POST',
+        body: JSON.stringify(ask({ stream: false })),
+      });
+      expect(res.status).toBe(502);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('GW_ERR_UPSTREAM_ERROR');
+      expect(body.error.message).not.toContain('ABCDEFGHIJ');
+    });
+  });
+
+  it('a non-streamed 200 that is not JSON is a bad response, however it is laid out', async () => {
+    const good = JSON.stringify({
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+    });
+    for (const body of [
+      good.slice(0, -1), // no closing brace
+      `${good} trailing`,
+      good.replace('"finish_reason":"stop"}', '"finish_reason":"stop",}'),
+      good.replace('"index":0', '"index":01'),
+    ]) {
+      mock.script({ status: 200, headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(url(), {
+        method: 'POST',
+        body: JSON.stringify(ask({ stream: false })),
+      });
+      expect(res.status, body).toBe(502);
+      const error = ((await res.json()) as { error: { code: string } }).error;
+      expect(error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+    }
+  });
+
+  it("bills a non-streamed answer's own usage, not a usage nested after it", async () => {
+    const body = JSON.stringify({
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+      x_meta: { usage: { prompt_tokens: 900000, completion_tokens: 900000 } },
+    });
+    mock.script({ status: 200, headers: { 'content-type': 'application/json' }, body });
+    const before = sidecar.requestLogs().length;
+    const res = await fetch(url(), {
+      method: 'POST',
+      body: JSON.stringify(ask({ stream: false })),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(body);
+    await eventually(() => sidecar.requestLogs().length > before);
+    const line = sidecar.requestLogs().at(-1)!;
+    expect([line.prompt_tokens, line.completion_tokens, line.total_tokens]).toEqual([7, 3, 10]);
+  });
+
   it.each(['destroy', 'reset'] as const)(
     'G25/G27: a stream that dies after content (%s) ends with an error event, no finish, no [DONE]',
     async (ending) => {

@@ -14,6 +14,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ERRORS, type ErrorCode } from '../../errors.js';
+import { isFailure } from '../../providers/openai/classify-error.js';
 import type { JsonObject, Usage } from '../../providers/adapter.js';
 import { isObject } from './check.js';
 import { anthropicErrorType, readGatewayError } from './error-envelope.js';
@@ -129,7 +130,7 @@ export class OpenAIStreamToAnthropic {
       return;
     }
     if (!isObject(chunk)) return;
-    if (chunk.error !== undefined && chunk.choices === undefined) {
+    if (isFailure(chunk.error)) {
       const { message, status } = readGatewayError(chunk);
       this.raise(status, message);
       return;

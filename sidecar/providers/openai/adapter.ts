@@ -1,11 +1,12 @@
 import type { ChatAdapter, ChatCall, UpstreamRequest, Usage } from '../adapter.js';
 import { badResponse } from '../failures.js';
-import { classifyOpenAIError, readErrorBody, type ClassifyContext } from './classify-error.js';
+import { classifyOpenAIError, isFailure, readErrorBody } from './classify-error.js';
+import type { ClassifyContext } from './classify-error.js';
 import { upstreamBody } from './request-body.js';
 import type { SseScanKernel } from './sse-scan-kernel.js';
 import { SkeletonBook } from './chunk-skeleton.js';
 import { OpenAIStreamDecoder } from './stream-decoder.js';
-import { readOpenAIUsage, scanOpenAIUsage, UNSCANNED } from './usage.js';
+import { readOpenAIUsage, UNSCANNED } from './usage.js';
 
 export interface OpenAIAdapterOptions {
   providerId: string;
@@ -80,10 +81,8 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
     },
 
     parseChat(body: Buffer) {
-      const quick = readUsageQuickly(body);
-      if (quick !== undefined) return { bytes: body, usage: quick };
-      // Not the compact shape the search reads (OpenAI itself pretty-prints its answers):
-      // the kernel walks the top level, at a third of the cost of a parse or less.
+      // The kernel walks the answer as JSON.parse would check it and reads its usage, at a
+      // third of a parse's cost or less; what it cannot vouch for is parsed.
       const scan = opts.sseScan;
       if (scan !== undefined && body.length <= KERNEL_ANSWER_BYTES) {
         const usage = scan.readCompletion(body);
@@ -96,8 +95,9 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
       } catch {
         return badResponse(opts.providerId, 'a body that is not JSON');
       }
-      if (parsed?.error !== undefined && parsed.choices === undefined) {
-        // Some OpenAI-compatible servers answer 200 with an error body.
+      if (isFailure(parsed?.error)) {
+        // Some OpenAI-compatible servers answer 200 with an error body; OpenRouter puts its
+        // error beside choices whose finish_reason is "error".
         const { code } = readErrorBody(body);
         const status = typeof code === 'number' ? code : 502;
         return classifyOpenAIError(status >= 400 ? status : 502, {}, body, ctx);
@@ -120,25 +120,3 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
  * given and stays so; a longer one (tens of thousands of tokens) is parsed.
  */
 const KERNEL_ANSWER_BYTES = 256 * 1024;
-
-const CHOICES = Buffer.from('"choices":[{');
-const ERROR_KEY = Buffer.from('"error"');
-const USAGE_KEY = Buffer.from('"usage":{');
-
-/**
- * Usage from a normal completion without parsing the whole answer (a long answer costs
- * tens of microseconds to parse, and we only need its token counts), read from the bytes of
- * its usage object. Anything unusual returns undefined and takes the full parse.
- */
-function readUsageQuickly(body: Buffer): Usage | undefined {
-  // An error body names its error first; a completion names its choices early. Looking only
-  // at the head keeps this from scanning a long answer twice.
-  const head = body.subarray(0, 512);
-  if (head.indexOf(ERROR_KEY) !== -1 || head.indexOf(CHOICES) === -1) return undefined;
-  const at = body.lastIndexOf(USAGE_KEY);
-  if (at === -1) return undefined;
-  const start = at + USAGE_KEY.length - 1;
-  // An object the scan does not read is left to the caller's full parse of the answer.
-  const usage = scanOpenAIUsage(body, start);
-  return usage === UNSCANNED ? undefined : usage;
-}

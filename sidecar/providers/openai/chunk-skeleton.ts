@@ -19,7 +19,7 @@
 
 import type { ChunkShape, Usage } from '../adapter.js';
 import { skipJsonString } from './fast-frames.js';
-import { usageOf } from './usage.js';
+import { tokenCount, usageOf } from './usage.js';
 
 const enum Hole {
   /** Any well-formed JSON string. */
@@ -159,8 +159,7 @@ export class ChunkSkeleton {
 /** The number in hole `hole` of the chunk just matched, as the usage reader reads it. */
 function figure(data: string, hole: number): number | undefined {
   if (hole === NO_SLOT) return undefined;
-  const value = Number(data.slice(spans[2 * hole], spans[2 * hole + 1]));
-  return Number.isFinite(value) ? value : undefined;
+  return tokenCount(Number(data.slice(spans[2 * hole], spans[2 * hole + 1])));
 }
 
 /**

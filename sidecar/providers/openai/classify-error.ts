@@ -22,6 +22,17 @@ export function readErrorBody(body: Buffer | string): OpenAIErrorBody {
   }
 }
 
+/**
+ * Whether a chunk's or an answer's `error` member reports a failure: an object or some text.
+ * OpenRouter sends one beside `choices` (finish_reason "error"); some servers send
+ * `"error": null` in every good chunk.
+ */
+export function isFailure(error: unknown): boolean {
+  return (
+    (typeof error === 'object' && error !== null) || (typeof error === 'string' && error !== '')
+  );
+}
+
 export interface ClassifyContext {
   providerId: string;
   secrets: readonly string[];
@@ -80,21 +91,26 @@ export function classifyOpenAIError(
 export function classifyStreamError(payload: unknown, ctx: ClassifyContext): UpstreamFailure {
   const err = (payload as { error?: OpenAIErrorBody }).error ?? {};
   const code = typeof err.code === 'string' ? err.code : '';
+  // OpenRouter numbers its errors as HTTP statuses.
+  const status = typeof err.code === 'number' ? err.code : undefined;
   const type = typeof err.type === 'string' ? err.type : '';
   const text = typeof err.message === 'string' ? scrubMessage(err.message, ctx.secrets) : '';
   const message = `Provider "${ctx.providerId}" failed mid-stream${text ? `: ${text}` : '.'}`;
-  const detail = `stream:${code || type || 'error'}`;
+  const detail = `stream:${code || (status === undefined ? '' : String(status)) || type || 'error'}`;
 
-  if (/rate_limit|insufficient_quota|too_many_requests/i.test(`${code} ${type}`)) {
+  if (
+    /rate_limit|insufficient_quota|too_many_requests/i.test(`${code} ${type}`) ||
+    status === 429
+  ) {
     return { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status: 429, message, detail };
   }
   if (code === 'context_length_exceeded' || isContextLengthMessage(text)) {
     return { code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, detail };
   }
-  if (/invalid_request/i.test(type) || err.code === 400) {
+  if (/invalid_request/i.test(type) || status === 400) {
     return { code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, detail };
   }
-  if (/overloaded/i.test(`${code} ${type}`)) {
+  if (/overloaded/i.test(`${code} ${type}`) || status === 503 || status === 529) {
     return { code: 'GW_ERR_UPSTREAM_OVERLOADED', status: 503, message, detail };
   }
   return { code: 'GW_ERR_STREAM_UPSTREAM_ERROR', status: 502, message, detail };

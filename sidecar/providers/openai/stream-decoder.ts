@@ -5,7 +5,7 @@ import { afterFirstBlankLine, regionText, wholeEvents } from './fast-frames.js';
 import type { StreamDecoder, StreamItem, Usage } from '../adapter.js';
 import type { ChunkMeaning, SkeletonBook } from './chunk-skeleton.js';
 import { ChunkTemplate } from './chunk-template.js';
-import { classifyStreamError, type ClassifyContext } from './classify-error.js';
+import { classifyStreamError, isFailure, type ClassifyContext } from './classify-error.js';
 import { shapeOf } from './shape.js';
 import type { SseScanKernel } from './sse-scan-kernel.js';
 import { readOpenAIUsage } from './usage.js';
@@ -206,13 +206,13 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       this.items.push({ kind: 'error', failure: badFrame(this.ctx.providerId) });
       return;
     }
-    if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
+    if (ev.event === 'error' || isFailure(chunk.error)) {
       this.items.push({ kind: 'error', failure: classifyStreamError(chunk, this.ctx) });
       return;
     }
 
     const { shape, finished } = shapeOf(chunk);
-    // Nothing is learned from a chunk with an error field, whatever else it holds.
+    // Nothing is learned from a chunk with an error field (null), whatever else it holds.
     const clean = chunk.error === undefined;
     // Text in a delta makes the chunk a content one: no other shape has any.
     const oneText = clean && shape === 'content' && hasText(chunk);

@@ -1,12 +1,13 @@
 // The kernel's reading of a non-streamed answer (scanCompletion in wasm/sse-scan.ts, through
-// SseScanKernel.readCompletion) against JSON.parse. The adapter asks it about answers its
-// byte search cannot read (pretty-printed ones, as OpenAI sends) and forwards what it accepts
-// without parsing it, so on valid JSON an accepted answer must be one the full path would
-// accept too, with the same usage; and what the full path refuses, the kernel must leave to
-// it.
+// SseScanKernel.readCompletion) against JSON.parse. The adapter asks it about every answer up
+// to 256 KiB and forwards what it accepts without parsing it, so an accepted answer must be
+// one the full path would accept too, with the same usage; and what the full path refuses
+// (malformed JSON anywhere in the body, an error beside the choices), the kernel must leave
+// to it.
 
 import { describe, expect, it } from 'vitest';
 import { createOpenAIAdapter } from '../../../sidecar/providers/openai/adapter.js';
+import { isFailure } from '../../../sidecar/providers/openai/classify-error.js';
 import { loadSseScanKernel } from '../../../sidecar/providers/openai/sse-scan-kernel.js';
 import { readOpenAIUsage, UNSCANNED } from '../../../sidecar/providers/openai/usage.js';
 import { seededRandom } from '../../support/random.js';
@@ -22,8 +23,8 @@ function reference(text: string): { usage: unknown } | 'not an answer' | 'invali
   } catch {
     return 'invalid';
   }
-  const choices = (parsed as { choices?: unknown } | null)?.choices;
-  if (!Array.isArray(choices)) return 'not an answer';
+  const answer = parsed as { choices?: unknown; error?: unknown } | null;
+  if (isFailure(answer?.error) || !Array.isArray(answer?.choices)) return 'not an answer';
   return { usage: readOpenAIUsage((parsed as { usage?: unknown }).usage) };
 }
 
@@ -174,6 +175,31 @@ describe('reading a non-streamed answer in the kernel', () => {
     expect(accepted).toBeGreaterThan(3_000);
   });
 
+  it('accepts no body JSON.parse refuses: 20,000 answers with one byte changed', () => {
+    const next = seededRandom(11);
+    const TOKENS = [',', ':', '}', ']', '{', '[', '"', '0', '-', '.', 'e', 'x', ' ', '\\'];
+    let refused = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = generate(next);
+      const at = Math.floor(next() * text.length);
+      const token = TOKENS[Math.floor(next() * TOKENS.length)];
+      const mutated =
+        next() < 0.5
+          ? text.slice(0, at) + text.slice(at + 1)
+          : text.slice(0, at) + token + text.slice(at + (next() < 0.5 ? 0 : 1));
+      const want = reference(mutated);
+      if (want === 'invalid') refused++;
+      const got = read(mutated);
+      if (got === UNSCANNED) continue;
+      expect(want, mutated).not.toBe('invalid');
+      expect(want, mutated).not.toBe('not an answer');
+      expect(got, mutated).toEqual((want as { usage: unknown }).usage);
+    }
+    // A third or more of the changes break the JSON (the rest land in strings, or make other
+    // valid JSON): the kernel must have refused those, or this test proves nothing.
+    expect(refused).toBeGreaterThan(5_000);
+  });
+
   it('reads ordinary answers, pretty-printed as OpenAI sends them or compact', () => {
     const answer = {
       id: 'chatcmpl-1',
@@ -248,12 +274,27 @@ describe('reading a non-streamed answer in the kernel', () => {
       '{"choices":[],"n":tru}',
       '{"error":{"message":"x"}}',
       '[{"choices":[]}]',
+      // Malformed inside the choices, where the walk once only matched brackets.
+      '{"choices":[{"index":0,}]}',
+      '{"choices":[{"index":0},]}',
+      '{"choices":[{"index" 0}]}',
+      '{"choices":[{"index":0 "x":1}]}',
+      '{"choices":[{"index":01}]}',
+      '{"choices":[{"index":-}]}',
+      '{"choices":[{"index":1.}]}',
+      '{"choices":[{"ok":tru}]}',
+      '{"choices":[{"ok":truex}]}',
+      '{"choices":[{1:2}]}',
+      '{"choices":[,]}',
+      '{"choices":[1 2]}',
+      // An error beside the choices is a failure the adapter must read (OpenRouter's).
+      '{"choices":[{"finish_reason":"error"}],"error":{"code":502,"message":"x"}}',
     ]) {
       expect(read(bad), bad).toBe(UNSCANNED);
     }
   });
 
-  it('reads for the adapter what its byte search cannot: a pretty-printed answer', () => {
+  it('reads for the adapter a pretty-printed answer, its usage among nested ones', () => {
     const adapter = createOpenAIAdapter({
       providerId: 'p',
       baseUrl: 'http://127.0.0.1:1/v1',

@@ -240,10 +240,6 @@ for (const [how, matcher] of MATCHERS) {
           ),
           tok('a').replace('{"content":"a"}', '{"content":"a","refusal":"no"}'),
           tok('a').replace('{"content":"a"}', '{"reasoning_content":"think","content":"a"}'),
-          tok('a').replace(
-            '"usage":null',
-            '"usage":null,"error":{"message":"boom","type":"server_error"}',
-          ),
           tok('a').replace('"logprobs":null', '"logprobs":{"content":"lp"}'),
           tok('a').replace('{"content":"a"}', '{"content":"a","obfuscation":"nested"}'),
           tok('a').replace('"obfuscation":"x"', '"obfuscation":null'),
@@ -256,6 +252,14 @@ for (const [how, matcher] of MATCHERS) {
           const ref = expectInvariant(stream, {}, 100 + i);
           expect(ref.failure).toBe(undefined);
         }
+        // An error beside the choices (OpenRouter's mid-stream failure) ends the stream,
+        // on either path: it is not a chunk to pass on.
+        const failing = tok('a').replace(
+          '"usage":null',
+          '"usage":null,"error":{"message":"boom","type":"server_error"}',
+        );
+        const ref = expectInvariant(b(around(tok('b') + failing + tok('c'))), {}, 99);
+        expect(ref.failure).toBe('GW_ERR_STREAM_UPSTREAM_ERROR');
       });
 
       it('stops a run at an error chunk, and raises it', () => {
