@@ -12,6 +12,7 @@ import type { Handler } from './http/types.js';
 import type { Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
 import type { Transport } from './providers/adapter.js';
+import type { Cancel } from './providers/cancel.js';
 import { loadSseScanKernel } from './providers/openai/sse-scan-kernel.js';
 import { buildProviders, type ProviderRuntime } from './providers/registry.js';
 import { Breakers } from './routing/breaker.js';
@@ -32,6 +33,8 @@ export interface Composed {
   providers: Map<string, ProviderRuntime>;
   models: ModelTable;
   keys: KeyRing;
+  /** The chat requests in flight (see ChatDeps.live). */
+  live: Set<Cancel>;
 }
 
 /** Share of requests that start on a non-best endpoint to see whether it recovered. */
@@ -75,6 +78,7 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
     exploreShare: policy.routing?.exploreShare ?? DEFAULT_EXPLORE_SHARE,
   });
   const keys = new KeyRing(policy.apiKeys);
+  const live = new Set<Cancel>();
 
   const handler = createHandler({
     models,
@@ -89,6 +93,7 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
     metrics: new Metrics(),
     clock: Date.now,
     maxResponseBytes: 64 * 1024 * 1024,
+    live,
   });
-  return { handler, providers, models, keys };
+  return { handler, providers, models, keys, live };
 }

@@ -56,10 +56,14 @@ async function start(argv: string[]): Promise<void> {
   if (http !== 'auto' && http !== 'uws' && http !== 'node') {
     fail(`--http must be auto, uws or node, got "${http}"`);
   }
-  const portText = values.port ?? process.env.MODELGATE_PORT;
-  const port = portText === undefined ? undefined : Number(portText);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-    fail(`--port must be an integer from 0 to 65535, got "${portText}"`);
+  // An empty MODELGATE_PORT (a blank templated variable) is no port, not port 0.
+  const portText = values.port ?? (process.env.MODELGATE_PORT?.trim() || undefined);
+  // Decimal digits only: Number() would also read "", "0x1F40" and "1e3".
+  const port =
+    portText === undefined ? undefined : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (port !== undefined && !(port >= 0 && port <= 65535)) {
+    const name = values.port !== undefined ? '--port' : 'MODELGATE_PORT';
+    fail(`${name} must be a whole number from 0 to 65535, got "${portText}"`);
   }
 
   const logger = createLogger({ level });

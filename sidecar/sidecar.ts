@@ -55,7 +55,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   }
 
   let draining = false;
-  const { handler, providers, models, keys } = await composeHandler({
+  const { handler, providers, models, keys, live } = await composeHandler({
     policy,
     logger,
     env,
@@ -109,7 +109,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       front.stopListening();
       front.setDraining();
       const clean = await waitFor(() => front.inFlight === 0, deadlineMs);
-      if (!clean) front.closeAll();
+      if (!clean) {
+        // Chat requests still running get their error first (a stream, one error event),
+        // then whatever is left is cut.
+        for (const request of live) request.abort('draining');
+        await waitFor(() => front.inFlight === 0, DRAIN_GRACE_MS);
+        front.closeAll();
+      }
       await closeProviders(providers);
       return { clean };
     },
@@ -130,6 +136,9 @@ async function startFront(
   });
   return startNodeFront(opts);
 }
+
+/** How long requests aborted at the drain deadline get to send their error before the cut. */
+const DRAIN_GRACE_MS = 500;
 
 function waitFor(done: () => boolean, deadlineMs: number): Promise<boolean> {
   const until = Date.now() + deadlineMs;

@@ -267,6 +267,14 @@ function streamFailure(
 /** Our own clocks (first token, total deadline) abort with a reason; name it. */
 function timeoutFailure(input: AttemptInput, local: Cancel): UpstreamFailure | undefined {
   const which = local.aborted ? String(local.reason) : undefined;
+  if (which === 'draining') {
+    return {
+      code: 'GW_ERR_SERVER_DRAINING',
+      status: 503,
+      message: 'This sidecar is shutting down and its drain deadline passed; retry.',
+      detail: 'drain_deadline',
+    };
+  }
   if (which !== 'first_token' && which !== 'total') return undefined;
   return {
     code: 'GW_ERR_UPSTREAM_TIMEOUT',

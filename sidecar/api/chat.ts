@@ -27,6 +27,11 @@ export interface ChatDeps {
   clock: () => number;
   /** A non-streamed upstream answer larger than this is refused, not buffered. */
   maxResponseBytes: number;
+  /**
+   * The flags of the chat requests in flight. A drain that runs out of time aborts them
+   * ('draining'), so that a stream still open ends with an error event, not a cut.
+   */
+  live: Set<Cancel>;
 }
 
 export async function handleChat(
@@ -61,10 +66,12 @@ export async function handleChat(
   const request = new Cancel();
   reply.onAbort(() => request.abort('client'));
   const total = setTimeout(() => request.abort('total'), route.timeouts.totalMs);
+  deps.live.add(request);
   try {
     await walkChain(req, reply, ctx, deps, { chat, route, passHeaders, deadline: request });
   } finally {
     clearTimeout(total);
+    deps.live.delete(request);
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,19 +80,39 @@ describe('draining', () => {
     ]);
   });
 
-  it('cuts what is still open at the deadline', async () => {
+  it('at the deadline ends an open stream with an error event, then cuts what is left', async () => {
     const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }));
-    mock.script({ sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' });
-    const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
-      model: 'm',
-      stream: true,
-      messages: [{ role: 'user', content: 'hi' }],
-    }).catch((e: unknown) => e);
+    // One stream past its first token, one still before it (only its role chunk came).
+    mock.script(
+      { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' },
+      { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 1), ending: 'hang' },
+    );
+    const ask = () =>
+      postSse(`${sidecar.url}/v1/chat/completions`, {
+        model: 'm',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+    const committed = ask();
+    await new Promise((r) => setTimeout(r, 50));
+    const holding = ask();
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
     expect(await sidecar.drain(300)).toEqual({ clean: false });
     expect(Date.now() - started).toBeLessThan(2000);
-    await inFlight;
+
+    const streamed = await committed;
+    expect(streamed.status).toBe(200);
+    expect(streamed.done).toBe(false);
+    expect(
+      reassembleChat(chunksOf(streamed).filter((c) => !(c as { error?: unknown }).error)).content,
+    ).toBe('never');
+    const last = JSON.parse(streamed.events.at(-1)!.data);
+    expect(last.error.code).toBe('GW_ERR_SERVER_DRAINING');
+
+    const refused = await holding;
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.raw).error.code).toBe('GW_ERR_SERVER_DRAINING');
   });
 });
 
@@ -124,6 +145,49 @@ describe('the modelgate command', () => {
     expect(child.text()).toContain(`modelgate: ${says}`);
     expect(child.text()).not.toMatch(/\n\s+at /);
   });
+
+  it.runIf(built).each([
+    [
+      ['start', '--port', '0x1F40'],
+      {},
+      '--port must be a whole number from 0 to 65535, got "0x1F40"',
+    ],
+    [['start', '--port', '1e3'], {}, '--port must be a whole number'],
+    [['start', '--port', ''], {}, '--port must be a whole number'],
+    [['start'], { MODELGATE_PORT: '80.5' }, 'MODELGATE_PORT must be a whole number'],
+    [['start'], { MODELGATE_PORT: '70000' }, 'MODELGATE_PORT must be a whole number'],
+  ])('refuses the port of %j %j as written', async (args, env, says) => {
+    const child = collect(run(args, env));
+    expect(await child.exited).toBe(2);
+    expect(child.text()).toContain(`modelgate: ${says}`);
+  });
+
+  it.runIf(built)(
+    'takes an empty MODELGATE_PORT as unset: the config file names the port',
+    async () => {
+      const free = await new Promise<number>((done) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => done(port));
+        });
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'modelgate-port-'));
+      const config = join(dir, 'modelgate.yaml');
+      writeFileSync(
+        config,
+        `listen: { host: 127.0.0.1, port: ${free} }\nproviders:\n  - { id: demo, protocol: demo }\n` +
+          'models:\n  - { name: "demo/*", provider: demo, target: "*" }\n',
+      );
+      const child = run(['start', '--config', config], { MODELGATE_PORT: '' });
+      const { text, exited } = collect(child);
+      const until = Date.now() + 10_000;
+      while (!/"msg":"listening"/.test(text()) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(text()).toContain(`"url":"http://127.0.0.1:${free}"`);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    },
+  );
 
   it.runIf(built)(
     'starts on embedded defaults with the demo provider and drains on SIGTERM',
