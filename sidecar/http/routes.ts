@@ -66,7 +66,10 @@ export function createHandler(deps: RouteDeps): Handler {
       ctx.status = 200;
       reply.send(
         200,
-        [['content-type', 'text/plain; version=0.0.4; charset=utf-8']],
+        [
+          ['content-type', 'text/plain; version=0.0.4; charset=utf-8'],
+          ['x-request-id', ctx.requestId],
+        ],
         deps.metrics.render(deps.health.table, deps.health.now()),
       );
     },

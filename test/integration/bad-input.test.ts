@@ -116,6 +116,17 @@ describe.each(['uws', 'node'] as const)('bad input through the %s front', (http)
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
+
+  it("gives every answer a request id, the caller's own when it sent one", async () => {
+    for (const path of ['/healthz', '/metrics', '/health/endpoints', '/v1/models', '/v1/nope']) {
+      const made = await fetch(`${sidecar.url}${path}`);
+      expect(made.headers.get('x-request-id'), path).toMatch(/^[0-9a-f-]{36}$/);
+      await made.arrayBuffer();
+      const given = await fetch(`${sidecar.url}${path}`, { headers: { 'x-request-id': 'req-42' } });
+      expect(given.headers.get('x-request-id'), path).toBe('req-42');
+      await given.arrayBuffer();
+    }
+  });
 });
 
 describe('an unknown model', () => {
