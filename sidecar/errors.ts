@@ -47,12 +47,6 @@ export const ERRORS = {
     grpc: 'RESOURCE_EXHAUSTED',
     summary: 'The request body is larger than limits.max_body_bytes.',
   },
-  GW_ERR_REQ_UNSUPPORTED_MEDIA_TYPE: {
-    status: 415,
-    type: 'invalid_request_error',
-    grpc: 'INVALID_ARGUMENT',
-    summary: 'The request body must be application/json.',
-  },
   GW_ERR_ROUTE_NOT_FOUND: {
     status: 404,
     type: 'invalid_request_error',
