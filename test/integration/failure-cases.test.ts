@@ -258,15 +258,20 @@ describe('OpenAI-protocol failure cases', () => {
     });
   });
 
-  it('a non-streamed 200 that is not JSON is a bad response, however it is laid out', async () => {
-    const good = JSON.stringify({
+  /** A compact non-streamed answer (as vLLM and the like send) billing 7 + 3 tokens. */
+  const compactAnswer = (extra: object = {}) =>
+    JSON.stringify({
       id: 'c',
       object: 'chat.completion',
       created: 1,
       model: 'm',
       choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+      ...extra,
     });
+
+  it('a non-streamed 200 that is not JSON is a bad response, however it is laid out', async () => {
+    const good = compactAnswer();
     for (const body of [
       good.slice(0, -1), // no closing brace
       `${good} trailing`,
@@ -285,13 +290,7 @@ describe('OpenAI-protocol failure cases', () => {
   });
 
   it("bills a non-streamed answer's own usage, not a usage nested after it", async () => {
-    const body = JSON.stringify({
-      id: 'c',
-      object: 'chat.completion',
-      created: 1,
-      model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+    const body = compactAnswer({
       x_meta: { usage: { prompt_tokens: 900000, completion_tokens: 900000 } },
     });
     mock.script({ status: 200, headers: { 'content-type': 'application/json' }, body });
