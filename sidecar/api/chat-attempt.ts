@@ -10,7 +10,7 @@ import type {
   UpstreamResponse,
 } from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
-import { transportFailure } from '../providers/failures.js';
+import { scrubMessage, transportFailure } from '../providers/failures.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
@@ -51,6 +51,32 @@ export interface AttemptInput {
 const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
+  const mask = callerSecretMask(input.call);
+  if (mask === undefined) return attemptOnce(input, undefined);
+  const outcome = await attemptOnce(input, mask);
+  if (outcome.kind !== 'failed' && outcome.kind !== 'broken') return outcome;
+  return { ...outcome, failure: mask(outcome.failure) };
+}
+
+/**
+ * A caller's own credential (sent as x-pass-*) is a secret like the configured ones: a
+ * provider that quotes it in an error must not have it quoted back, even to that caller.
+ */
+function callerSecretMask(call: ChatCall): ((f: UpstreamFailure) => UpstreamFailure) | undefined {
+  if (call.passHeaders.length === 0) return undefined;
+  const secrets: string[] = [];
+  for (const [, value] of call.passHeaders) {
+    secrets.push(value);
+    const token = /^\s*\S+\s+(\S+)\s*$/.exec(value)?.[1]; // "Bearer <token>"
+    if (token !== undefined) secrets.push(token);
+  }
+  return (failure) => ({ ...failure, message: scrubMessage(failure.message, secrets) });
+}
+
+async function attemptOnce(
+  input: AttemptInput,
+  mask: ((f: UpstreamFailure) => UpstreamFailure) | undefined,
+): Promise<AttemptOutcome> {
   const { endpoint, reply, timeouts } = input;
   // A stream needs its own flag for the first-token clock; it follows the request's. A
   // plain answer can use the request's flag as it is.
@@ -115,7 +141,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       clearTimeout(firstToken);
       ttftMs = performance.now() - started;
     };
-    const outcome = await relay(input, res, onCommit, timedOut);
+    const outcome = await relay(input, res, onCommit, timedOut, mask);
     return blameCaller({ ...outcome, headers, ttftMs }, passed, id);
   } finally {
     clearTimeout(firstToken);
@@ -202,6 +228,7 @@ async function relay(
   res: UpstreamResponse,
   onCommit: () => void,
   timedOut: () => UpstreamFailure | undefined,
+  mask: ((f: UpstreamFailure) => UpstreamFailure) | undefined,
 ): Promise<AttemptOutcome> {
   const { endpoint, reply, ctx, chat } = input;
   const decoder = endpoint.provider.adapter.openStream(input.call);
@@ -217,6 +244,7 @@ async function relay(
     clientWantsUsage: chat.includeUsage,
     choices: chat.n,
     onCommit,
+    mask,
   });
 
   try {

@@ -31,6 +31,8 @@ export interface RelayOptions {
   choices: number;
   /** Called once, when the first byte goes to the client. */
   onCommit?: () => void;
+  /** Takes secrets out of a failure's message before the client sees it. */
+  mask?: (failure: UpstreamFailure) => UpstreamFailure;
 }
 
 export class StreamRelay {
@@ -107,8 +109,9 @@ export class StreamRelay {
    * is kept for the caller, who may try another endpoint. After it, the client gets one
    * error event and the stream ends.
    */
-  fail(failure: UpstreamFailure): void {
+  fail(reported: UpstreamFailure): void {
     if (this.state === State.Ended) return;
+    const failure = this.opts.mask?.(reported) ?? reported;
     const committed = this.state === State.Committed;
     this.state = State.Ended;
     this.failure = failure;

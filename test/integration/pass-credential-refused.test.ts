@@ -107,6 +107,7 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
         ],
         models: [
           { name: 'solo', provider: 'up', target: 'gpt-4o-mini' },
+          { name: 'open', provider: 'spare', target: 'gpt-4o-mini' },
           { name: 'chain', class: 'chain' },
           { name: 'claude', provider: 'anth', target: 'claude-sonnet-4-5' },
           { name: 'gem', provider: 'gem', target: 'gemini-2.5-flash' },
@@ -153,6 +154,38 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
     expect(seen.json.error.message).toContain('x-pass-authorization');
     expectNoCredential(seen.text);
+  });
+
+  it('never quotes the caller its own key back, in an error answer or a stream error', async () => {
+    // A key of no known vendor's shape: only knowing it was passed can mask it.
+    const own = 'OWNKEY-mnbvcxzlkjhg-5647382910';
+    const quoting = `Bad request for key ${own}: model not allowed`;
+    spare.script({
+      status: 400,
+      json: { error: { message: quoting, type: 'invalid_request_error', param: null, code: null } },
+    });
+    const refused = await chat(
+      { model: 'open', messages: hi },
+      { 'x-pass-authorization': `Bearer ${own}` },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toContain('model not allowed');
+    expect(refused.text).not.toContain(own);
+
+    spare.script({
+      sse: [
+        ...chatStream({ model: 'm', pieces: ['Hel'], done: false }).slice(0, 2),
+        `data: ${JSON.stringify({ error: { message: quoting, type: 'server_error' } })}\n\n`,
+      ],
+    });
+    const streamed = await fetch(`${sidecar.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-pass-api-key': own },
+      body: JSON.stringify({ model: 'open', stream: true, messages: hi }),
+    });
+    const text = await streamed.text();
+    expect(text).toContain('model not allowed');
+    expect(text).not.toContain(own);
   });
 
   it('leaves the endpoint usable: the next request without x-pass succeeds', async () => {
