@@ -9,7 +9,7 @@ import type { HttpReply } from '../../sidecar/http/types.js';
 import { memoryLogger } from '../../sidecar/observe/logger.js';
 import { chatStream, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { postSse, reassembleChat, chunksOf } from '../support/sse-client.js';
-import { startTestSidecar, testPolicy } from '../support/sidecar.js';
+import { eventually, startTestSidecar, testPolicy } from '../support/sidecar.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/sidecar/main.js');
 
@@ -78,6 +78,58 @@ describe('draining', () => {
       ['/healthz', 'info', 'rejected', 'GW_ERR_SERVER_DRAINING'],
       ['/v1/chat/completions', 'info', 'rejected', 'GW_ERR_SERVER_DRAINING'],
     ]);
+  });
+
+  it('does not count an attempt it cut at the drain deadline against the endpoint', async () => {
+    const composed = await composeHandler({
+      policy: testPolicy({ upstream: mock.url }),
+      logger: memoryLogger('debug'),
+      env: {},
+      isDraining: () => false,
+    });
+    mock.script(
+      { sse: chatStream({ model: 'm', pieces: ['fine'] }) },
+      { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' },
+    );
+    let sent = '';
+    const reply: HttpReply = {
+      aborted: false,
+      onAbort: () => {},
+      send: (_status, _headers, body) => void (sent += Buffer.from(body).toString()),
+      startStream: () => {},
+      write: (chunk) => void (sent += Buffer.from(chunk).toString()),
+      end: (last) => void (sent += last === undefined ? '' : Buffer.from(last).toString()),
+    };
+    const request = (method: string, path: string, body = '') => ({
+      method,
+      path,
+      query: '',
+      headers: new Map<string, string>(),
+      body: Buffer.from(body),
+    });
+    const ask = JSON.stringify({
+      model: 'alias-fast',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    // A configured model (a pattern's endpoints are not counted at all): one good answer,
+    // then one the drain cuts.
+    await composed.handler(request('POST', '/v1/chat/completions', ask), reply);
+    expect(sent).toContain('[DONE]');
+    sent = '';
+    const done = composed.handler(request('POST', '/v1/chat/completions', ask), reply);
+    await eventually(() => sent.includes('never'));
+    for (const flag of composed.live) flag.abort('draining');
+    await done;
+    expect(sent).toContain('GW_ERR_SERVER_DRAINING');
+    expect(composed.live.size).toBe(0);
+
+    sent = '';
+    await composed.handler(request('GET', '/metrics'), reply);
+    expect(sent).toContain('modelgate_responses_total');
+    // The endpoint's row holds the good answer, and nothing else.
+    expect(sent).toContain('modelgate_attempts_total{endpoint="up/gpt-4o-mini",outcome="ok"} 1');
+    expect(sent).not.toMatch(/modelgate_attempts_total\{[^}]*outcome="(?!ok)/);
   });
 
   it('at the deadline ends an open stream with an error event, then cuts what is left', async () => {

@@ -89,7 +89,14 @@ export function classifyOpenAIError(
 
 /** Maps an `{"error": ...}` frame found inside a 200 stream. */
 export function classifyStreamError(payload: unknown, ctx: ClassifyContext): UpstreamFailure {
-  const err = (payload as { error?: OpenAIErrorBody }).error ?? {};
+  const given = (payload as { error?: OpenAIErrorBody | string }).error;
+  // An error may be given as its bare text.
+  const err: OpenAIErrorBody =
+    typeof given === 'string'
+      ? { message: given }
+      : typeof given === 'object' && given !== null
+        ? given
+        : {};
   const code = typeof err.code === 'string' ? err.code : '';
   // OpenRouter numbers its errors as HTTP statuses.
   const status = typeof err.code === 'number' ? err.code : undefined;

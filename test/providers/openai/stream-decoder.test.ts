@@ -87,6 +87,30 @@ describe('the OpenAI stream decoder', () => {
     expect(items[2]).toMatchObject({ kind: 'error' });
   });
 
+  it('reads an error given as text, or beside choices, as an error; a null one as none', () => {
+    const decoder = new OpenAIStreamDecoder(ctx);
+    const items = decoder.push(
+      Buffer.from(
+        'data: {"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}],"error":null}\n\n' +
+          'data: {"error":"upstream overloaded, try later"}\n\n',
+      ),
+    );
+    expect(items[0]).toMatchObject({ kind: 'chunk', shape: 'content' });
+    expect(items[1]).toMatchObject({
+      kind: 'error',
+      failure: { message: 'Provider "p" failed mid-stream: upstream overloaded, try later' },
+    });
+    const beside = new OpenAIStreamDecoder(ctx).push(
+      Buffer.from(
+        'data: {"id":"c","error":{"code":429,"message":"slow down"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n',
+      ),
+    );
+    expect(beside[0]).toMatchObject({
+      kind: 'error',
+      failure: { code: 'GW_ERR_UPSTREAM_RATE_LIMITED', status: 429, detail: 'stream:429' },
+    });
+  });
+
   describe('runs of ordinary chunks after the first token', () => {
     const head =
       '{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":';
