@@ -10,7 +10,7 @@
 // bench/README.md says what each number means.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { checkAnswers, requestBody } from './support/chat-requests.js';
@@ -26,6 +26,7 @@ import type { Server } from './support/rig.js';
 import { describeQuietRuns, measureQuietly, quietBudget } from './support/quiet-runs.js';
 import { QUIET_WAIT_BUDGET_MS, type QuietBudget } from './support/quiet-runs.js';
 import { writeWrkScript } from './support/wrk.js';
+import { startNodeFlags } from './support/start-flags.js';
 
 const MODES: readonly Mode[] = ['non-stream', 'stream'];
 
@@ -107,7 +108,8 @@ function rigLines(cfg: LatencyConfig, wrk: string, budget: QuietBudget): string[
       `mock, wrk (1 thread) and the orchestrator on CPU ${LOAD_CPU}.`,
     `Node ${process.version}; ${wrk}; repository at ${git(['rev-parse', '--short', 'HEAD'])}` +
       `${dirty}; sidecar ${build.startsWith('..') ? cfg.sidecarMain : build}, ` +
-      `${cfg.sidecarHttp} front.`,
+      `${cfg.sidecarHttp} front, node options of npm start ` +
+      `(${startNodeFlags(readFileSync(join(ROOT, 'package.json'), 'utf8'), 'start').join(' ') || 'none'}).`,
     `${cfg.rounds} rounds × ${cfg.durationS} s per cell and target after a ${cfg.warmupS} s ` +
       'warm-up per cell and target; the three targets run back to back within each round.',
     describeQuietRuns(budget),
@@ -149,7 +151,13 @@ async function main(): Promise<void> {
     running.push(passthrough.proc);
     const configPath = join(tmp, 'sidecar.yaml');
     writeFileSync(configPath, sidecarConfig(mock.port));
-    const sidecarStart = { main: cfg.sidecarMain, configPath, http: cfg.sidecarHttp };
+    // With the node options `npm start` gives it: the bench measures what users run.
+    const sidecarStart = {
+      main: cfg.sidecarMain,
+      configPath,
+      http: cfg.sidecarHttp,
+      nodeFlags: startNodeFlags(readFileSync(join(ROOT, 'package.json'), 'utf8'), 'start'),
+    };
     const sidecar = await startSidecarProcess(sidecarStart);
     running.push(sidecar.proc);
 

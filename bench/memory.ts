@@ -19,7 +19,7 @@ import { memoryOf, pinSelf, sleep } from './support/processes.js';
 import { chatUrl, DIST, LOAD_CPU, measure, ROOT, sidecarConfig } from './support/rig.js';
 import { startMock, startPassthroughProcess, startSidecarProcess } from './support/rig.js';
 import type { Server } from './support/rig.js';
-import { leanNodeFlags } from './support/lean-flags.js';
+import { startNodeFlags } from './support/start-flags.js';
 import { wrkVersion, writeWrkScript } from './support/wrk.js';
 
 const MODES: readonly Mode[] = ['non-stream', 'stream'];
@@ -62,10 +62,12 @@ async function main(): Promise<void> {
   }
   const wrk = wrkVersion();
   if (wrk === undefined) throw new Error('wrk is not installed: apt-get install -y wrk');
-  const lean = leanNodeFlags(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const packageJson = readFileSync(join(ROOT, 'package.json'), 'utf8');
+  const flags = startNodeFlags(packageJson, 'start');
+  const lean = startNodeFlags(packageJson, 'start:lean');
   pinSelf(LOAD_CPU);
   log(
-    `memory bench: about ${Math.ceil((rounds * 3 * 2 * (warmupS + durationS + 1) + rounds * 3 * (SETTLE_S + 2)) / 60)} min; lean flags: ${lean.join(' ')}`,
+    `memory bench: about ${Math.ceil((rounds * 3 * 2 * (warmupS + durationS + 1) + rounds * 3 * (SETTLE_S + 2)) / 60)} min; npm start flags: ${flags.join(' ')}; lean flags: ${lean.join(' ')}`,
   );
 
   const tmp = mkdtempSync(join(tmpdir(), 'modelgate-memory-'));
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
         : startSidecarProcess({
             main: join(DIST, 'sidecar/main.js'),
             configPath,
-            nodeFlags: target === 'sidecar, lean' ? lean : [],
+            nodeFlags: target === 'sidecar, lean' ? lean : flags,
           });
 
     const readings: Record<Target, Reading[]> = {
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const report = formatMemoryRun({ readings, lean, rounds, durationS, warmupS, wrk });
+    const report = formatMemoryRun({ readings, flags, lean, rounds, durationS, warmupS, wrk });
     const dir = join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `memory-${new Date().toISOString().slice(0, 10)}.md`);
@@ -147,6 +149,8 @@ async function main(): Promise<void> {
 
 interface MemoryRun {
   readings: Record<Target, Reading[]>;
+  /** The node options of npm start, and of npm run start:lean. */
+  flags: string[];
   lean: string[];
   rounds: number;
   durationS: number;
@@ -165,7 +169,9 @@ export function formatMemoryRun(run: MemoryRun): string {
     const m = (f: (r: Reading) => number): number => median(rs.map(f));
     const steady = rs.map((r) => r.steadyRssBytes);
     const cells = [
-      target === 'sidecar, lean' ? `sidecar, \`${run.lean.join(' ')}\`` : target,
+      target === 'passthrough'
+        ? target
+        : `${target === 'sidecar' ? 'npm start' : 'npm run start:lean'}, \`${(target === 'sidecar' ? run.flags : run.lean).join(' ')}\``,
       ...MODES.map((mode) => String(Math.round(m((r) => r.rps[mode])))),
       ...MODES.map(
         (mode) => (target === 'passthrough' ? '1' : ratio(target, mode).toFixed(2)) + 'x',

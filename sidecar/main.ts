@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The command line: start, demo, keys. Everything else lives behind startSidecar().
 
 import { randomBytes } from 'node:crypto';
