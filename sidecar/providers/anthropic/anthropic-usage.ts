@@ -1,4 +1,5 @@
 import type { JsonObject, Usage } from '../adapter.js';
+import { tokenCount } from '../token-count.js';
 
 // Anthropic's usage in OpenAI's semantics. Anthropic's `input_tokens` excludes cache reads
 // and writes (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching), while
@@ -37,7 +38,8 @@ export function usageFromAnthropic(u: JsonObject): Usage {
   if (oneHour > 0) usage.cacheWrite1hTokens = oneHour;
 
   const details = u.output_tokens_details as JsonObject | undefined;
-  if (typeof details?.thinking_tokens === 'number') usage.reasoningTokens = details.thinking_tokens;
+  const thinking = tokenCount(details?.thinking_tokens);
+  if (thinking !== undefined) usage.reasoningTokens = thinking;
   return usage;
 }
 
@@ -73,5 +75,5 @@ export function finishReason(stopReason: unknown): string {
 }
 
 function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+  return tokenCount(value) ?? 0;
 }

@@ -1,4 +1,5 @@
 import type { Usage } from '../adapter.js';
+import { tokenCount } from '../token-count.js';
 
 // Converse TokenUsage to OpenAI semantics. Bedrock reports inputTokens apart from the cache
 // reads and writes (as Anthropic does), so the prompt is their sum; each token is counted
@@ -27,5 +28,5 @@ export function readBedrockUsage(value: unknown): Usage | undefined {
 }
 
 function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  return tokenCount(value);
 }

@@ -1,4 +1,5 @@
 import type { Usage } from '../adapter.js';
+import { tokenCount } from '../token-count.js';
 
 /**
  * Reads Cohere's `usage`. It reports two counts: `tokens` (what the model read and wrote,
@@ -48,7 +49,5 @@ function pick(value: unknown): { input: number; output: number } | undefined {
 
 /** Cohere's schema types counts as `number`; OpenAI's are integers. */
 function whole(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0
-    ? Math.round(value)
-    : undefined;
+  return typeof value === 'number' ? tokenCount(Math.round(value)) : undefined;
 }

@@ -5,6 +5,7 @@
 // already includes cached content, which becomes prompt_tokens_details.cached_tokens.
 
 import type { JsonObject, Usage } from '../adapter.js';
+import { tokenCount } from '../token-count.js';
 
 export function readGeminiUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -39,5 +40,5 @@ export function usageJson(usage: Usage): JsonObject {
 }
 
 function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+  return tokenCount(value) ?? 0;
 }

@@ -19,7 +19,8 @@
 
 import type { ChunkShape, Usage } from '../adapter.js';
 import { skipJsonString } from './fast-frames.js';
-import { tokenCount, usageOf } from './usage.js';
+import { tokenCount } from '../token-count.js';
+import { usageOf } from './usage.js';
 
 const enum Hole {
   /** Any well-formed JSON string. */

@@ -1,4 +1,5 @@
 import type { Usage } from '../adapter.js';
+import { tokenCount } from '../token-count.js';
 
 /** Reads an OpenAI `usage` object; undefined when absent or not shaped like one. */
 export function readOpenAIUsage(value: unknown): Usage | undefined {
@@ -30,15 +31,6 @@ export function usageOf(
   if (cached !== undefined) usage.cachedTokens = cached;
   if (reasoning !== undefined) usage.reasoningTokens = reasoning;
   return usage;
-}
-
-/**
- * A token count as a usage figure may hold one: a whole number from 0 up, exact as a double.
- * Anything else (a fraction, a negative, 1e30, text) is no figure at all: it would bill
- * nonsense.
- */
-export function tokenCount(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
 /** What a byte scan of an answer returns when the answer needs JSON.parse to be read. */

@@ -2,7 +2,8 @@
 // counted is no figure, so that it cannot bill a negative or absurd cost.
 
 import { describe, expect, it } from 'vitest';
-import { readOpenAIUsage, tokenCount } from '../../../sidecar/providers/openai/usage.js';
+import { tokenCount } from '../../../sidecar/providers/token-count.js';
+import { readOpenAIUsage } from '../../../sidecar/providers/openai/usage.js';
 
 describe('token counts', () => {
   it('takes whole numbers from zero up, exact as doubles', () => {
