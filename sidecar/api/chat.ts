@@ -129,16 +129,15 @@ async function walkChain(
       maxResponseBytes: deps.maxResponseBytes,
     });
     const attemptMs = deps.clock() - started;
-    if (outcome.kind === 'failed' || outcome.kind === 'broken') {
-      if (deadline.aborted && deadline.reason === 'draining') {
-        // The sidecar cut this attempt at its drain deadline: nothing the endpoint did.
-        deps.breakers.released(endpoint.id);
-        const result = outcome.failure.detail ?? outcome.failure.code;
-        ctx.attempts.push({ endpoint: endpoint.id, ms: attemptMs, result, decision: 'return' });
-        if (outcome.kind === 'broken') return;
-        last = outcome.failure;
-        break;
-      }
+    const drained = deadline.aborted && deadline.reason === 'draining';
+    if (drained && (outcome.kind === 'failed' || outcome.kind === 'broken')) {
+      // The sidecar cut this attempt at its drain deadline: nothing the endpoint did.
+      deps.breakers.released(endpoint.id);
+      const result = outcome.failure.detail ?? outcome.failure.code;
+      ctx.attempts.push({ endpoint: endpoint.id, ms: attemptMs, result, decision: 'return' });
+      if (outcome.kind === 'broken') return;
+      last = outcome.failure;
+      break;
     }
     observe(deps, route, endpoint, outcome, attemptMs, ctx);
 

@@ -1,7 +1,11 @@
-import type { ChatAdapter, ChatCall, UpstreamRequest, Usage } from '../adapter.js';
+import type { ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
 import { badResponse } from '../failures.js';
-import { classifyOpenAIError, isFailure, readErrorBody } from './classify-error.js';
-import type { ClassifyContext } from './classify-error.js';
+import {
+  classifyOpenAIError,
+  isFailure,
+  readErrorBody,
+  type ClassifyContext,
+} from './classify-error.js';
 import { upstreamBody } from './request-body.js';
 import type { SseScanKernel } from './sse-scan-kernel.js';
 import { SkeletonBook } from './chunk-skeleton.js';

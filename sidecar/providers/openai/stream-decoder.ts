@@ -212,7 +212,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     }
 
     const { shape, finished } = shapeOf(chunk);
-    // Nothing is learned from a chunk with an error field (null), whatever else it holds.
+    // A chunk with an error member, even a null one, teaches nothing.
     const clean = chunk.error === undefined;
     // Text in a delta makes the chunk a content one: no other shape has any.
     const oneText = clean && shape === 'content' && hasText(chunk);
