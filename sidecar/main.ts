@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 // The command line: start, demo, keys. Everything else lives behind startSidecar().
 
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import { createLogger, isLevel } from './observe/logger.js';
 import { startSidecar, type HttpKind } from './sidecar.js';
 import { runDemo } from './demo/run-demo.js';
 import { runProvidersCommand } from './cli/providers.js';
+import { SEMI_SPACE_OPTION, semiSpaceChosen } from './cli/heap-option.js';
 
 const USAGE = `modelgate: an OpenAI-compatible LLM gateway sidecar
 
@@ -77,6 +78,13 @@ async function start(argv: string[]): Promise<void> {
   }
   if (values.host !== undefined) {
     policy.listen = create(ListenSchema, { port: policy.listen?.port ?? 0, host: values.host });
+  }
+  if (!semiSpaceChosen(process.execArgv, process.env.NODE_OPTIONS)) {
+    // npm start passes it; a plain `node dist/sidecar/main.js` or the bin does not (a
+    // shebang cannot carry it everywhere: busybox's env has no -S).
+    logger.info('node runs with its default 16 MB semi-spaces', {
+      advice: `${SEMI_SPACE_OPTION} (as npm start runs it, or in NODE_OPTIONS) keeps p99 steady under sustained load; see README "Memory"`,
+    });
   }
   if (!configPath) {
     logger.info('no config file: running on embedded defaults', {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startNodeFlags } from '../../bench/support/start-flags.js';
+import { SEMI_SPACE_OPTION, semiSpaceChosen } from '../../sidecar/cli/heap-option.js';
 
 describe('npm start and npm run start:lean', () => {
   const packageJson = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -28,16 +29,20 @@ describe('npm start and npm run start:lean', () => {
     ]);
   });
 
-  it('runs the same entry point and command in both, and in the installed command', () => {
+  it('runs the same entry point and command in both', () => {
     const bare = (script: 'start' | 'start:lean') =>
       scripts[script].replace(` ${startNodeFlags(packageJson, script).join(' ')}`, '');
     expect(bare('start:lean')).toBe(bare('start'));
-    // `modelgate start` (the bin) runs with the same options as npm start.
-    const bin = readFileSync(new URL('../../sidecar/main.ts', import.meta.url), 'utf8');
-    const shebang = bin.split('\n')[0];
-    expect(shebang).toBe(
-      `#!/usr/bin/env -S node ${startNodeFlags(packageJson, 'start').join(' ')}`,
-    );
+    // What the sidecar names in its startup advice is what npm start runs.
+    expect(startNodeFlags(packageJson, 'start')).toEqual([SEMI_SPACE_OPTION]);
+  });
+
+  it('tells a chosen semi-space size from none, on the command line or in NODE_OPTIONS', () => {
+    expect(semiSpaceChosen(['--max-semi-space-size=8'])).toBe(true);
+    expect(semiSpaceChosen(['--max_semi_space_size=4'])).toBe(true);
+    expect(semiSpaceChosen([], '--inspect --max-semi-space-size=16')).toBe(true);
+    expect(semiSpaceChosen(['--max-old-space-size=512'], '--max-semi-space-sizes=1')).toBe(false);
+    expect(semiSpaceChosen([], undefined)).toBe(false);
   });
 
   it('refuses a package.json whose script it cannot read', () => {

@@ -251,6 +251,8 @@ describe('the modelgate command', () => {
         await new Promise((r) => setTimeout(r, 50));
       const url = /"url":"([^"]+)"/.exec(text())![1];
       expect(text()).toContain('no api_keys configured');
+      // Started without npm start's heap option: the sidecar says which to use.
+      expect(text()).toContain('"msg":"node runs with its default 16 MB semi-spaces"');
 
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
@@ -282,6 +284,8 @@ describe('the modelgate command', () => {
         await new Promise((r) => setTimeout(r, 50));
       const url = /"url":"([^"]+)"/.exec(text())![1];
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // npm start passes the heap option, so no advice about it.
+      expect(text()).not.toContain('default 16 MB semi-spaces');
 
       npm.kill('SIGTERM');
       await exited;
