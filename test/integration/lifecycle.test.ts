@@ -13,6 +13,15 @@ import { eventually, startTestSidecar, testPolicy } from '../support/sidecar.js'
 
 const MAIN = resolve(import.meta.dirname, '../../dist/sidecar/main.js');
 
+/** A request as the HTTP fronts hand it to the handler. */
+const request = (method: string, path: string, body = '') => ({
+  method,
+  path,
+  query: '',
+  headers: new Map<string, string>(),
+  body: Buffer.from(body),
+});
+
 describe('draining', () => {
   let mock: MockOpenAI;
   beforeAll(async () => {
@@ -63,13 +72,6 @@ describe('draining', () => {
       write: () => {},
       end: () => {},
     };
-    const request = (method: string, path: string, body = '') => ({
-      method,
-      path,
-      query: '',
-      headers: new Map<string, string>(),
-      body: Buffer.from(body),
-    });
     await handler(request('GET', '/healthz'), reply);
     await handler(request('POST', '/v1/chat/completions', '{"model":"m","messages":[]}'), reply);
     expect(statuses).toEqual([503, 503]);
@@ -100,13 +102,6 @@ describe('draining', () => {
       write: (chunk) => void (sent += Buffer.from(chunk).toString()),
       end: (last) => void (sent += last === undefined ? '' : Buffer.from(last).toString()),
     };
-    const request = (method: string, path: string, body = '') => ({
-      method,
-      path,
-      query: '',
-      headers: new Map<string, string>(),
-      body: Buffer.from(body),
-    });
     const ask = JSON.stringify({
       model: 'alias-fast',
       stream: true,
