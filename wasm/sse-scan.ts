@@ -1,7 +1,7 @@
 // The OpenAI protocol's byte scans. Finds where a run of stream events that match a learned
 // chunk template ends, over ASCII bytes: the work sidecar/providers/openai/chunk-template.ts
 // does on text, without decoding the read into a string first. And reads a non-streamed
-// answer's top level and usage (scanCompletion, at the end of this file).
+// answer, checked whole, and its usage (scanCompletion, at the end of this file).
 //
 // Layout, 16-byte aligned:
 //

@@ -62,7 +62,7 @@ export class SseScanKernel {
    * The usage of a non-streamed answer, read from its bytes, when they are one JSON object
    * whose `choices` is an array: undefined when it has no usage (or a null one); UNSCANNED
    * when the answer must be parsed to know (an error body, a usage written unusually, an
-   * escaped key, malformed JSON at the top level). Replaces any loaded read.
+   * escaped key, malformed JSON anywhere in it). Replaces any loaded read.
    */
   readCompletion(body: Uint8Array): Usage | undefined | typeof UNSCANNED {
     const wasm = this.#wasm;
