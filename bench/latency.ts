@@ -91,7 +91,12 @@ async function runCells(plan: Plan): Promise<{ cells: LatencyRun['cells']; budge
   return { cells, budget };
 }
 
-function rigLines(cfg: LatencyConfig, wrk: string, budget: QuietBudget): string[] {
+function rigLines(
+  cfg: LatencyConfig,
+  wrk: string,
+  budget: QuietBudget,
+  nodeFlags: readonly string[],
+): string[] {
   const git = (args: string[]): string => {
     try {
       return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -109,7 +114,7 @@ function rigLines(cfg: LatencyConfig, wrk: string, budget: QuietBudget): string[
     `Node ${process.version}; ${wrk}; repository at ${git(['rev-parse', '--short', 'HEAD'])}` +
       `${dirty}; sidecar ${build.startsWith('..') ? cfg.sidecarMain : build}, ` +
       `${cfg.sidecarHttp} front, node options of npm start ` +
-      `(${startNodeFlags(readFileSync(join(ROOT, 'package.json'), 'utf8'), 'start').join(' ') || 'none'}).`,
+      `(${nodeFlags.join(' ') || 'none'}).`,
     `${cfg.rounds} rounds × ${cfg.durationS} s per cell and target after a ${cfg.warmupS} s ` +
       'warm-up per cell and target; the three targets run back to back within each round.',
     describeQuietRuns(budget),
@@ -177,7 +182,7 @@ async function main(): Promise<void> {
     await sleep(SETTLE_S * 1000);
     const run: LatencyRun = {
       date: new Date(),
-      rig: rigLines(cfg, wrk, budget),
+      rig: rigLines(cfg, wrk, budget, sidecarStart.nodeFlags),
       chunks: cfg.chunks,
       cells,
       memory: {
