@@ -122,7 +122,7 @@ function fixedAt(p: i32, end: i32, part: usize, n: i32): i32 {
  * From an opening quote at p, the offset just past the closing one; -1 unless a well-formed
  * JSON string stands there (no raw control character, only the escapes JSON allows, \u with
  * four hex digits), as skipJsonString in sidecar/providers/openai/fast-frames.ts decides on
- * text. The host loads only ASCII reads for runs.
+ * text. The host loads only ASCII reads for runs; an answer's strings may hold UTF-8.
  */
 function skipString(p: i32, end: i32): i32 {
   if (p >= end || load<u8>(inputAt + <usize>p) !== QUOTE) return -1;
@@ -330,10 +330,7 @@ function stringEnd(at: i32, len: i32): i32 {
 /** Past the value at p (strings checked, nested brackets matched), or -1. */
 function skipValue(p: i32, len: i32): i32 {
   const c = byteAt(p);
-  if (c === QUOTE) {
-    const end = stringEnd(p + 1, len);
-    return end < 0 ? -1 : end + 1;
-  }
+  if (c === QUOTE) return skipString(p, len);
   if (c === OPEN_OBJECT || c === OPEN_ARRAY) return skipNested(p, len);
   return skipScalar(p, len);
 }
@@ -365,9 +362,8 @@ function skipNested(p: i32, len: i32): i32 {
       }
       // Empty: i is on its closer, which the loop below takes.
     } else if (c === QUOTE) {
-      const end = stringEnd(i + 1, len);
-      if (end < 0) return -1;
-      i = end + 1;
+      i = skipString(i, len);
+      if (i < 0) return -1;
     } else {
       i = skipScalar(i, len);
       if (i < 0) return -1;
@@ -395,10 +391,9 @@ function skipNested(p: i32, len: i32): i32 {
 
 /** From a member's key at i, where its value starts, or -1 unless `"key" :` stands there. */
 function memberValue(i: i32, len: i32): i32 {
-  if (i >= len || byteAt(i) !== QUOTE) return -1;
-  const end = stringEnd(i + 1, len);
+  const end = skipString(i, len);
   if (end < 0) return -1;
-  i = space(end + 1, len);
+  i = space(end, len);
   if (i >= len || byteAt(i) !== COLON) return -1;
   return space(i + 1, len);
 }
