@@ -12,14 +12,17 @@ interface OpenAIErrorBody {
 export function readErrorBody(body: Buffer | string): OpenAIErrorBody {
   try {
     const parsed = JSON.parse(body.toString()) as { error?: unknown; message?: unknown };
-    if (typeof parsed.error === 'object' && parsed.error !== null) {
-      return parsed.error as OpenAIErrorBody;
-    }
-    if (typeof parsed.error === 'string') return { message: parsed.error };
-    return { message: parsed.message };
+    return errorOf(parsed.error) ?? { message: parsed.message };
   } catch {
     return {};
   }
+}
+
+/** An `error` member as an error body: itself when an object, `{message}` when bare text. */
+function errorOf(error: unknown): OpenAIErrorBody | undefined {
+  if (typeof error === 'object' && error !== null) return error as OpenAIErrorBody;
+  if (typeof error === 'string') return { message: error };
+  return undefined;
 }
 
 /**
@@ -89,14 +92,7 @@ export function classifyOpenAIError(
 
 /** Maps an `{"error": ...}` frame found inside a 200 stream. */
 export function classifyStreamError(payload: unknown, ctx: ClassifyContext): UpstreamFailure {
-  const given = (payload as { error?: OpenAIErrorBody | string }).error;
-  // An error may be given as its bare text.
-  const err: OpenAIErrorBody =
-    typeof given === 'string'
-      ? { message: given }
-      : typeof given === 'object' && given !== null
-        ? given
-        : {};
+  const err = errorOf((payload as { error?: unknown }).error) ?? {};
   const code = typeof err.code === 'string' ? err.code : '';
   // OpenRouter numbers its errors as HTTP statuses.
   const status = typeof err.code === 'number' ? err.code : undefined;
