@@ -9,6 +9,7 @@ import { readBedrockUsage } from '../../sidecar/providers/bedrock/usage.js';
 import { readCohereUsage } from '../../sidecar/providers/cohere/usage.js';
 import { readGeminiUsage } from '../../sidecar/providers/gemini/gemini-usage.js';
 import { readOpenAIUsage } from '../../sidecar/providers/openai/usage.js';
+import { tokenCount } from '../../sidecar/providers/token-count.js';
 
 const NONSENSE = [-5, 1.5, 1e30, Number.MAX_SAFE_INTEGER + 2, NaN];
 
@@ -20,6 +21,15 @@ function sound(usage: Usage | undefined): void {
 }
 
 describe('token counts, in every protocol', () => {
+  it('takes whole numbers from zero up, exact as doubles', () => {
+    for (const n of [0, 1, 4096, Number.MAX_SAFE_INTEGER]) expect(tokenCount(n)).toBe(n);
+  });
+
+  it('refuses negatives, fractions, numbers past exact, and anything not a number', () => {
+    for (const bad of [-5, -1, 1.5, 1e30, Number.MAX_SAFE_INTEGER + 1, NaN, Infinity, '7', null])
+      expect(tokenCount(bad), String(bad)).toBeUndefined();
+  });
+
   it.each(NONSENSE)('never takes %s as a count', (bad) => {
     sound(readOpenAIUsage({ prompt_tokens: bad, completion_tokens: 3, total_tokens: bad }));
     sound(
@@ -38,6 +48,14 @@ describe('token counts, in every protocol', () => {
   });
 
   it('keeps the sound figures beside a nonsense one', () => {
+    expect(
+      readOpenAIUsage({ prompt_tokens: -5, completion_tokens: 1e30, total_tokens: 'x' }),
+    ).toBeUndefined();
+    expect(readOpenAIUsage({ prompt_tokens: 9, completion_tokens: -1, total_tokens: 8 })).toEqual({
+      promptTokens: 9,
+      completionTokens: 0,
+      totalTokens: 8,
+    });
     expect(readGeminiUsage({ promptTokenCount: 1e30, candidatesTokenCount: 3 })).toMatchObject({
       promptTokens: 0,
       completionTokens: 3,
