@@ -62,14 +62,27 @@ export class HttpTransport implements Transport {
   }
 }
 
+const EMPTY_HEADERS: UpstreamHeaders = Object.freeze(Object.create(null) as UpstreamHeaders);
+
 /** Past this many unread bytes undici stops reading the socket until we catch up. */
 const HIGH_WATER_BYTES = 256 * 1024;
 
 /**
- * One upstream request as undici's handler callbacks see it, and its answer's body as an
- * async iterable: chunks queue up as the parser delivers them, and each `next()` takes one.
+ * One upstream request as undici's handler callbacks see it, and its answer: the response
+ * the caller gets is the exchange itself, its body an async iterable of the chunks that
+ * queue up as the parser delivers them, each `next()` taking one. (One object per request:
+ * a response literal with its own closures and a computed-key iterator cost a runtime call
+ * and three allocations on every answer.)
  */
-class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> {
+class Exchange
+  implements
+    Dispatcher.DispatchHandler,
+    UpstreamResponse,
+    AsyncIterable<Uint8Array>,
+    AsyncIterator<Uint8Array>
+{
+  status = 0;
+  headers: UpstreamHeaders = EMPTY_HEADERS;
   private abortFn: ((reason: unknown) => void) | undefined;
   private abortReason: unknown;
   private answered = false;
@@ -117,14 +130,22 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
     if (status < 200) return true;
     this.resumeFn = resume;
     this.answered = true;
-    this.resolve({
-      status,
-      headers: readHeaders(raw),
-      body: { [Symbol.asyncIterator]: () => this },
-      readAll: (limit) => this.readAll(limit),
-      discard: () => this.abort(new DiscardedError()),
-    });
+    this.status = status;
+    this.headers = readHeaders(raw);
+    this.resolve(this);
     return true;
+  }
+
+  get body(): AsyncIterable<Uint8Array> {
+    return this;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+
+  discard(): void {
+    this.abort(new DiscardedError());
   }
 
   onData(chunk: Buffer): boolean {
@@ -203,7 +224,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterator<Uint8Array> 
   }
 
   /** The body in one piece, gathered by onData without waking a reader per read. */
-  private readAll(limit: number): Promise<Buffer | undefined> {
+  readAll(limit: number): Promise<Buffer | undefined> {
     if (this.queued > limit) {
       this.return();
       return Promise.resolve(undefined);
