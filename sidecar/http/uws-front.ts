@@ -36,6 +36,32 @@ export function loadUws(): UwsModule | Error {
   }
 }
 
+/**
+ * Header names, status lines and the constant values, as bytes. uWS takes a string by
+ * measuring and encoding it as UTF-8 on every call; bytes it takes as they are. The names
+ * and status lines are the sidecar's own, a few dozen in all (the cache stops growing past
+ * a bound all the same); values mostly vary, so only the constant ones are kept.
+ */
+const encoded = new Map<string, Buffer>();
+const MAX_ENCODED = 256;
+
+function latin1(text: string): Buffer | string {
+  const bytes = encoded.get(text);
+  if (bytes !== undefined) return bytes;
+  if (encoded.size >= MAX_ENCODED || !PRINTABLE_ASCII.test(text)) return text;
+  const made = Buffer.from(text, 'latin1');
+  encoded.set(text, made);
+  return made;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+const CONSTANT_VALUES = new Map(
+  ['application/json', 'text/event-stream; charset=utf-8', 'no-cache'].map(
+    (value) => [value, Buffer.from(value, 'latin1')] as const,
+  ),
+);
+
 /** Keeps the uWS contract: onAborted first, cork every write, copy body chunks, drain. */
 class UwsReply implements HttpReply {
   aborted = false;
@@ -130,8 +156,10 @@ class UwsReply implements HttpReply {
   }
 
   private writeHead(status: number, headers: HeaderList): void {
-    this.res.writeStatus(statusLine(status));
-    for (const [name, value] of headers) this.res.writeHeader(name, safeHeaderValue(value));
+    this.res.writeStatus(latin1(statusLine(status)));
+    for (const [name, value] of headers) {
+      this.res.writeHeader(latin1(name), CONSTANT_VALUES.get(value) ?? safeHeaderValue(value));
+    }
   }
 
   private settle(): void {
