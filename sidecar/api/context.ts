@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Usage } from '../providers/adapter.js';
 import type { HttpRequest } from '../http/types.js';
 import type { Identity } from '../auth/keys.js';
 import type { Price } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { costMicroUsd } from '../cost/price.js';
+import { newRequestId } from './request-id.js';
 import type { LateEntry } from '../observe/logger.js';
 
 /** How a request ended, for the log line (the HTTP status alone hides stream failures). */
@@ -59,7 +59,7 @@ export class RequestContext implements LateEntry {
     this.method = req.method;
     this.path = req.path;
     const given = req.headers.get('x-request-id');
-    this.requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    this.requestId = given !== undefined && REQUEST_ID.test(given) ? given : newRequestId();
   }
 
   /** The request is over: its latency and time are fixed for the log line written later. */
