@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { Pool } from './undici-pool.js';
 import type { Transport, TransportOptions, UpstreamRequest, UpstreamResponse } from './adapter.js';
 import type { UpstreamHeaders } from './adapter.js';
 import type { Cancel } from './cancel.js';

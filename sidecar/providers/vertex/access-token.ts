@@ -4,8 +4,9 @@
 // requests that find it stale share one exchange; a 401 from Vertex drops it so the next
 // request mints afresh. The token is a credential: it is never logged or put in a message.
 
-import { request } from 'undici';
 import { GatewayError } from '../../errors.js';
+import { Cancel } from '../cancel.js';
+import { HttpTransport } from '../http-transport.js';
 import { CLOUD_PLATFORM_SCOPE, signAssertion } from './jwt.js';
 import type { ServiceAccount } from './service-account.js';
 
@@ -102,12 +103,35 @@ function tokenFailure(providerId: string, why: string, cause?: unknown): Gateway
   );
 }
 
+/** A token answer is a few hundred bytes; anything past this is not one. */
+const MAX_EXCHANGE_BODY_BYTES = 64 * 1024;
+
+/** One exchange on a connection of its own: they come about once an hour. */
 async function postForm(url: string, form: string): Promise<{ status: number; body: string }> {
-  const res = await request(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form,
-    signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
-  });
-  return { status: res.statusCode, body: await res.body.text() };
+  const target = new URL(url);
+  const transport = new HttpTransport({ connectTimeoutMs: EXCHANGE_TIMEOUT_MS, connections: 1 });
+  const cancel = new Cancel();
+  const timer = setTimeout(() => cancel.abort(new Error('timed out')), EXCHANGE_TIMEOUT_MS);
+  try {
+    const res = await transport.request(
+      {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      },
+      {
+        cancel,
+        connectTimeoutMs: EXCHANGE_TIMEOUT_MS,
+        firstByteTimeoutMs: EXCHANGE_TIMEOUT_MS,
+        idleTimeoutMs: EXCHANGE_TIMEOUT_MS,
+      },
+    );
+    const body = await res.readAll?.(MAX_EXCHANGE_BODY_BYTES);
+    if (body === undefined) throw new Error('the answer is too large');
+    return { status: res.status, body: body.toString('utf8') };
+  } finally {
+    clearTimeout(timer);
+    void transport.close();
+  }
 }
