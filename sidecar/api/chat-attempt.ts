@@ -11,6 +11,7 @@ import type {
 } from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
 import { scrubMessage, transportFailure } from '../providers/failures.js';
+import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
@@ -347,9 +348,6 @@ async function readBody(res: UpstreamResponse, limit: number, truncate: boolean)
   if (chunks.length === 1 && Buffer.isBuffer(chunks[0])) return chunks[0];
   return Buffer.concat(chunks, size);
 }
-
-/** Each provider names its own request id header; the first one present wins. */
-const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-amzn-requestid', 'x-goog-request-id'];
 
 function upstreamRequestId(headers: UpstreamResponse['headers']): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {

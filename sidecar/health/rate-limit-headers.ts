@@ -41,6 +41,16 @@ const OPENAI_TOKENS = openAiNames('tokens');
 const ANTHROPIC_REQUESTS = anthropicNames('requests');
 const ANTHROPIC_TOKENS = ['tokens', 'input-tokens', 'output-tokens'].map(anthropicNames);
 
+/** Every header name parseRateLimitHeaders reads (a transport may keep only these). */
+export const RATE_LIMIT_HEADER_NAMES: readonly string[] = [
+  ...OPENAI_REQUESTS,
+  ...OPENAI_TOKENS,
+  ...ANTHROPIC_REQUESTS,
+  ...ANTHROPIC_TOKENS.flat(),
+  'retry-after-ms',
+  'retry-after',
+];
+
 /**
  * The rate-limit state the headers report, or undefined when they report none. `nowEpochMs` is
  * the wall-clock time the response arrived, against which absolute reset times are measured.

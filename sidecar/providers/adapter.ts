@@ -135,6 +135,11 @@ export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 export interface UpstreamResponse {
   readonly status: number;
+  /**
+   * Names in lower case. For a 2xx answer the HTTP transport keeps only the headers the
+   * sidecar reads from answers (its request id and rate-limit headroom: header-names.ts);
+   * for any other status, all of them.
+   */
   readonly headers: UpstreamHeaders;
   readonly body: AsyncIterable<Uint8Array>;
   /**

@@ -4,6 +4,7 @@
 // measurable share of reading an answer, and OpenAI sends about twenty headers.
 
 import { NameTable } from '../bytes.js';
+import { RATE_LIMIT_HEADER_NAMES } from '../health/rate-limit-headers.js';
 
 const COMMON = [
   'access-control-allow-origin',
@@ -62,4 +63,25 @@ const NAMES = new NameTable(COMMON.map((name) => [name, name] as const));
 /** A header name as read off the wire, in lower case. */
 export function headerName(raw: Buffer): string {
   return NAMES.find(raw, 0, raw.length, true) ?? raw.toString('latin1').toLowerCase();
+}
+
+/** Each provider names its own request id header; the first one present wins. */
+export const REQUEST_ID_HEADERS: readonly string[] = [
+  'x-request-id',
+  'request-id',
+  'x-amzn-requestid',
+  'x-goog-request-id',
+];
+
+/**
+ * The headers the sidecar reads from an answer (a 2xx): the provider's request id and the
+ * rate-limit headroom. An error answer's headers are all read: its classifier may want any.
+ */
+const ANSWER = new NameTable(
+  [...REQUEST_ID_HEADERS, ...RATE_LIMIT_HEADER_NAMES].map((name) => [name, name] as const),
+);
+
+/** The answer header name `raw` spells (in any case), or undefined when no reader wants it. */
+export function answerHeaderName(raw: Buffer): string | undefined {
+  return ANSWER.find(raw, 0, raw.length, true);
 }

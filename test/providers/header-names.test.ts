@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { headerName } from '../../sidecar/providers/header-names.js';
+import { RATE_LIMIT_HEADER_NAMES } from '../../sidecar/health/rate-limit-headers.js';
+import {
+  answerHeaderName,
+  headerName,
+  REQUEST_ID_HEADERS,
+} from '../../sidecar/providers/header-names.js';
 
 describe('reading a response header name', () => {
   it('lower-cases a common name however it is spelled, as one shared string', () => {
@@ -21,5 +26,23 @@ describe('reading a response header name', () => {
     expect(headerName(Buffer.from('vi['))).toBe('vi[');
     expect(headerName(Buffer.from('D@te'))).toBe('d@te');
     expect(headerName(Buffer.from('dat\u00c5', 'latin1'))).toBe('dat\u00e5');
+  });
+});
+
+describe('reading an answer header name', () => {
+  it('knows every name the rate-limit reader and the request-id reader look for', () => {
+    // The transport keeps only these on a 2xx: one missing here would be read as absent.
+    for (const name of [...RATE_LIMIT_HEADER_NAMES, ...REQUEST_ID_HEADERS]) {
+      expect(answerHeaderName(Buffer.from(name))).toBe(name);
+      expect(answerHeaderName(Buffer.from(name.toUpperCase()))).toBe(name);
+    }
+    expect(RATE_LIMIT_HEADER_NAMES).toContain('x-ratelimit-reset-tokens');
+    expect(RATE_LIMIT_HEADER_NAMES).toContain('anthropic-ratelimit-output-tokens-remaining');
+  });
+
+  it('skips the names no answer reader wants', () => {
+    expect(answerHeaderName(Buffer.from('Content-Type'))).toBeUndefined();
+    expect(answerHeaderName(Buffer.from('set-cookie'))).toBeUndefined();
+    expect(answerHeaderName(Buffer.from('x-request-ie'))).toBeUndefined();
   });
 });

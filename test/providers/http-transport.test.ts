@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpTransport } from '../../sidecar/providers/http-transport.js';
 import type { UpstreamResponse } from '../../sidecar/providers/adapter.js';
 import { Cancel } from '../../sidecar/providers/cancel.js';
+import { parseRateLimitHeaders } from '../../sidecar/health/rate-limit-headers.js';
 
 // The undici transport against a real HTTP server on 127.0.0.1 port 0: what the sidecar
 // reads of an answer (status, headers, every body byte in order) and how it lets go of one
@@ -51,7 +52,7 @@ async function readAll(res: UpstreamResponse): Promise<Buffer> {
 }
 
 describe('HttpTransport', () => {
-  it('delivers status, headers and the whole body, and sends the request body', async () => {
+  it('delivers status, the headers an answer is read for, and the whole body', async () => {
     const origin = await serve((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -59,8 +60,10 @@ describe('HttpTransport', () => {
         res.writeHead(201, [
           ['Content-Type', 'application/json'],
           ['X-Request-Id', 'up-1'],
+          ['X-RateLimit-Remaining-Requests', '59'],
+          ['anthropic-ratelimit-tokens-reset', '2026-12-05T08:00:00Z'],
+          ['Retry-After', '3'],
           ['Set-Cookie', 'a=1'],
-          ['Set-Cookie', 'b=2'],
           ['Constructor', 'plain'],
         ]);
         res.end(JSON.stringify({ echoed: body, path: req.url }));
@@ -68,15 +71,99 @@ describe('HttpTransport', () => {
     });
     const res = await send(origin, '/v1/echo');
     expect(res.status).toBe(201);
-    expect(res.headers['content-type']).toBe('application/json');
-    expect(res.headers['x-request-id']).toBe('up-1');
-    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
-    // A header that shares a name with an Object.prototype member stays a plain string.
-    expect(res.headers['constructor']).toBe('plain');
+    // An answer keeps what the sidecar reads from answers (request id, rate-limit
+    // headroom, in any case), and nothing else.
+    expect({ ...res.headers }).toEqual({
+      'x-request-id': 'up-1',
+      'x-ratelimit-remaining-requests': '59',
+      'anthropic-ratelimit-tokens-reset': '2026-12-05T08:00:00Z',
+      'retry-after': '3',
+    });
     expect(JSON.parse((await readAll(res)).toString())).toEqual({
       echoed: '{"x":1}',
       path: '/v1/echo',
     });
+  });
+
+  it('keeps every header the rate-limit reader uses, OpenAI and Anthropic spellings', async () => {
+    // What providers send on an answer, in the case they send it in.
+    const openai: [string, string][] = [
+      ['x-ratelimit-limit-requests', '500'],
+      ['x-ratelimit-remaining-requests', '499'],
+      ['x-ratelimit-reset-requests', '120ms'],
+      ['x-ratelimit-limit-tokens', '30000'],
+      ['x-ratelimit-remaining-tokens', '29000'],
+      ['x-ratelimit-reset-tokens', '2s'],
+      ['Retry-After-Ms', '1500'],
+      ['Openai-Processing-Ms', '12'],
+    ];
+    const anthropic: [string, string][] = [
+      ['anthropic-ratelimit-requests-limit', '50'],
+      ['anthropic-ratelimit-requests-remaining', '49'],
+      ['anthropic-ratelimit-requests-reset', '2026-12-05T08:00:01Z'],
+      ['anthropic-ratelimit-tokens-remaining', '90000'],
+      ['anthropic-ratelimit-input-tokens-remaining', '9000'],
+      ['anthropic-ratelimit-output-tokens-remaining', '800'],
+      ['anthropic-ratelimit-output-tokens-limit', '1000'],
+      ['anthropic-ratelimit-output-tokens-reset', '2026-12-05T08:00:02Z'],
+      ['Retry-After', '2'],
+    ];
+    const origin = await serve((req, res) => {
+      const sent = req.url === '/openai' ? openai : anthropic;
+      res.writeHead(200, [['content-type', 'application/json'], ...sent]);
+      res.end('{}');
+    });
+    const now = Date.parse('2026-12-05T08:00:00Z');
+    for (const [path, sent] of [
+      ['/openai', openai],
+      ['/anthropic', anthropic],
+    ] as const) {
+      const res = await send(origin, path);
+      await readAll(res);
+      const everything = Object.fromEntries(sent.map(([n, v]) => [n.toLowerCase(), v]));
+      expect(parseRateLimitHeaders(res.headers, now), path).toEqual(
+        parseRateLimitHeaders(everything, now),
+      );
+    }
+    // And the comparison compares something: each set reads as its numbers.
+    const [openaiRes, anthropicRes] = [
+      await send(origin, '/openai'),
+      await send(origin, '/anthropic'),
+    ];
+    expect(parseRateLimitHeaders(openaiRes.headers, now)).toMatchObject({
+      requestsRemaining: 499,
+      tokensRemaining: 29000,
+      retryAfterMs: 1500,
+    });
+    expect(parseRateLimitHeaders(anthropicRes.headers, now)).toMatchObject({
+      requestsRemaining: 49,
+      requestsResetMs: 1000,
+      tokensRemaining: 800,
+      tokensLimit: 1000,
+      retryAfterMs: 2000,
+    });
+    await Promise.all([readAll(openaiRes), readAll(anthropicRes)]);
+  });
+
+  it('delivers every header of an error answer, repeats gathered', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(429, [
+        ['Content-Type', 'application/json'],
+        ['X-Amzn-ErrorType', 'ThrottlingException:http://internal'],
+        ['Set-Cookie', 'a=1'],
+        ['Set-Cookie', 'b=2'],
+        ['Constructor', 'plain'],
+      ]);
+      res.end('{"error":{"message":"slow down"}}');
+    });
+    const res = await send(origin, '/v1/echo');
+    expect(res.status).toBe(429);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['x-amzn-errortype']).toBe('ThrottlingException:http://internal');
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    // A header that shares a name with an Object.prototype member stays a plain string.
+    expect(res.headers['constructor']).toBe('plain');
+    expect((await readAll(res)).toString()).toBe('{"error":{"message":"slow down"}}');
   });
 
   it('waits past an informational 103 for the real answer', async () => {
