@@ -133,6 +133,11 @@ export interface ChatAdapter {
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
+/**
+ * What a transport returns once the provider's headers are in. It may be the transport's
+ * own object, with methods on its prototype: call `readAll` and `discard` on it, never
+ * detached, and do not spread or serialise it.
+ */
 export interface UpstreamResponse {
   readonly status: number;
   /**

@@ -66,6 +66,10 @@ export class AccessTokenSource {
     try {
       res = await this.post(account.tokenUri, form);
     } catch (err) {
+      if (err instanceof AnswerTooLarge) {
+        const why = `the token endpoint answered HTTP ${err.status} with a body over ${MAX_EXCHANGE_BODY_BYTES} bytes`;
+        throw tokenFailure(providerId, why);
+      }
       throw tokenFailure(providerId, `the token endpoint could not be reached`, err);
     }
     const answer = parse(res.body);
@@ -103,6 +107,13 @@ function tokenFailure(providerId: string, why: string, cause?: unknown): Gateway
   );
 }
 
+/** An answer past the size limit: not a token, and not an OAuth error worth reading. */
+class AnswerTooLarge extends Error {
+  constructor(readonly status: number) {
+    super('the token endpoint answer is too large');
+  }
+}
+
 /** A token answer is a few hundred bytes; anything past this is not one. */
 const MAX_EXCHANGE_BODY_BYTES = 64 * 1024;
 
@@ -128,7 +139,7 @@ async function postForm(url: string, form: string): Promise<{ status: number; bo
       },
     );
     const body = await res.readAll?.(MAX_EXCHANGE_BODY_BYTES);
-    if (body === undefined) throw new Error('the answer is too large');
+    if (body === undefined) throw new AnswerTooLarge(res.status);
     return { status: res.status, body: body.toString('utf8') };
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../sidecar/errors.js';
 import { AccessTokenSource } from '../../../sidecar/providers/vertex/access-token.js';
@@ -169,5 +171,49 @@ describe('loadServiceAccount', () => {
     const account = loadServiceAccount(file.path, 'vtx');
     expect(account.tokenUri).toBe('https://oauth2.googleapis.com/token');
     expect(createPublicKey(account.privateKey).asymmetricKeyType).toBe('rsa');
+  });
+});
+
+describe('the token exchange over HTTP', () => {
+  /** A token endpoint on 127.0.0.1 port 0 answering every exchange with `answer`. */
+  async function tokenServer(answer: (res: ServerResponse) => void) {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    const account = loadServiceAccount(makeServiceAccount(uri).path, 'vtx');
+    const source = new AccessTokenSource({ providerId: 'vtx', account, clock: Date.now });
+    return { source, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('mints a token from a real token endpoint', async () => {
+    const { source, close } = await tokenServer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'ya29.real', expires_in: 3599 }));
+    });
+    try {
+      expect(await source.token()).toBe('ya29.real');
+    } finally {
+      await close();
+    }
+  });
+
+  it('names the status of an answer too large to be a token, not an unreachable endpoint', async () => {
+    const { source, close } = await tokenServer((res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_grant', pad: 'x'.repeat(100_000) }));
+    });
+    try {
+      const err = (await source.token().catch((e: unknown) => e)) as GatewayError;
+      expect(err.code).toBe('GW_ERR_UPSTREAM_AUTH');
+      expect(err.message).toBe(
+        'Provider "vtx": could not obtain a Google access token: the token endpoint answered ' +
+          'HTTP 400 with a body over 65536 bytes.',
+      );
+    } finally {
+      await close();
+    }
   });
 });
