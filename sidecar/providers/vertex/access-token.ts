@@ -66,9 +66,8 @@ export class AccessTokenSource {
     try {
       res = await this.post(account.tokenUri, form);
     } catch (err) {
-      if (err instanceof AnswerTooLarge) {
-        const why = `the token endpoint answered HTTP ${err.status} with a body over ${MAX_EXCHANGE_BODY_BYTES} bytes`;
-        throw tokenFailure(providerId, why);
+      if (err instanceof UnreadAnswer) {
+        throw tokenFailure(providerId, `the token endpoint answered HTTP ${err.status} ${err.why}`);
       }
       throw tokenFailure(providerId, `the token endpoint could not be reached`, err);
     }
@@ -107,10 +106,16 @@ function tokenFailure(providerId: string, why: string, cause?: unknown): Gateway
   );
 }
 
-/** An answer past the size limit: not a token, and not an OAuth error worth reading. */
-class AnswerTooLarge extends Error {
-  constructor(readonly status: number) {
-    super('the token endpoint answer is too large');
+/**
+ * The endpoint answered, but its body could not be read: past the size limit (not a token,
+ * nor an OAuth error worth reading), cut off, or stalled. Its status is still worth naming.
+ */
+class UnreadAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly why: string,
+  ) {
+    super(`the token endpoint answered HTTP ${status} ${why}`);
   }
 }
 
@@ -138,8 +143,16 @@ async function postForm(url: string, form: string): Promise<{ status: number; bo
         idleTimeoutMs: EXCHANGE_TIMEOUT_MS,
       },
     );
-    const body = await res.readAll?.(MAX_EXCHANGE_BODY_BYTES);
-    if (body === undefined) throw new AnswerTooLarge(res.status);
+    let body: Buffer | undefined;
+    try {
+      body = await res.readAll?.(MAX_EXCHANGE_BODY_BYTES);
+    } catch {
+      const why = cancel.aborted ? 'and its body stalled' : 'and its body was cut off';
+      throw new UnreadAnswer(res.status, why);
+    }
+    if (body === undefined) {
+      throw new UnreadAnswer(res.status, `with a body over ${MAX_EXCHANGE_BODY_BYTES} bytes`);
+    }
     return { status: res.status, body: body.toString('utf8') };
   } finally {
     clearTimeout(timer);

@@ -200,6 +200,23 @@ describe('the token exchange over HTTP', () => {
     }
   });
 
+  it('names the status of an answer whose body was cut off', async () => {
+    const { source, close } = await tokenServer((res) => {
+      res.writeHead(500, { 'content-type': 'application/json', 'content-length': '100000' });
+      res.write('{"error":"internal"', () => res.destroy());
+    });
+    try {
+      const err = (await source.token().catch((e: unknown) => e)) as GatewayError;
+      expect(err.code).toBe('GW_ERR_UPSTREAM_AUTH');
+      expect(err.message).toBe(
+        'Provider "vtx": could not obtain a Google access token: the token endpoint answered ' +
+          'HTTP 500 and its body was cut off.',
+      );
+    } finally {
+      await close();
+    }
+  });
+
   it('names the status of an answer too large to be a token, not an unreachable endpoint', async () => {
     const { source, close } = await tokenServer((res) => {
       res.writeHead(400, { 'content-type': 'application/json' });
