@@ -22,9 +22,9 @@ export function newRequestId(): string {
   for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) text[out++] = 0x2d; // '-'
     let byte = pool[at + i];
-    if (i === 6)
-      byte = (byte & 0x0f) | 0x40; // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC 4122 variant
+    // The version (4) and the RFC 4122 variant, in the bits the format fixes.
+    if (i === 6) byte = (byte & 0x0f) | 0x40;
+    if (i === 8) byte = (byte & 0x3f) | 0x80;
     text[out++] = HEX[byte >> 4];
     text[out++] = HEX[byte & 0x0f];
   }

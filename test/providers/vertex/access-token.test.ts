@@ -200,34 +200,32 @@ describe('the token exchange over HTTP', () => {
     }
   });
 
-  it('names the status of an answer whose body was cut off', async () => {
-    const { source, close } = await tokenServer((res) => {
-      res.writeHead(500, { 'content-type': 'application/json', 'content-length': '100000' });
-      res.write('{"error":"internal"', () => res.destroy());
-    });
+  // An endpoint that answered but whose body could not be read is not an unreachable one.
+  const unread: [string, (res: ServerResponse) => void, string][] = [
+    [
+      'a body cut off',
+      (res) => {
+        res.writeHead(500, { 'content-type': 'application/json', 'content-length': '100000' });
+        res.write('{"error":"internal"', () => res.destroy());
+      },
+      'HTTP 500 and its body was cut off',
+    ],
+    [
+      'a body too large to be a token',
+      (res) => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_grant', pad: 'x'.repeat(100_000) }));
+      },
+      'HTTP 400 with a body over 65536 bytes',
+    ],
+  ];
+  it.each(unread)('names the status of an answer with %s', async (_case, answer, said) => {
+    const { source, close } = await tokenServer(answer);
     try {
       const err = (await source.token().catch((e: unknown) => e)) as GatewayError;
       expect(err.code).toBe('GW_ERR_UPSTREAM_AUTH');
       expect(err.message).toBe(
-        'Provider "vtx": could not obtain a Google access token: the token endpoint answered ' +
-          'HTTP 500 and its body was cut off.',
-      );
-    } finally {
-      await close();
-    }
-  });
-
-  it('names the status of an answer too large to be a token, not an unreachable endpoint', async () => {
-    const { source, close } = await tokenServer((res) => {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'invalid_grant', pad: 'x'.repeat(100_000) }));
-    });
-    try {
-      const err = (await source.token().catch((e: unknown) => e)) as GatewayError;
-      expect(err.code).toBe('GW_ERR_UPSTREAM_AUTH');
-      expect(err.message).toBe(
-        'Provider "vtx": could not obtain a Google access token: the token endpoint answered ' +
-          'HTTP 400 with a body over 65536 bytes.',
+        `Provider "vtx": could not obtain a Google access token: the token endpoint answered ${said}.`,
       );
     } finally {
       await close();
