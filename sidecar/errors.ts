@@ -149,7 +149,8 @@ export const ERRORS = {
     status: 502,
     type: 'api_error',
     grpc: 'INTERNAL',
-    summary: 'The provider answered with something that is not a valid response.',
+    summary:
+      'The provider answered with something that is not a valid response, or with a redirect (never followed).',
   },
   GW_ERR_STREAM_INTERRUPTED: {
     status: 502,

@@ -129,6 +129,10 @@ async function attemptOnce(
     input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
 
     const headers = res.headers;
+    if (res.status >= 300 && res.status < 400) {
+      res.discard();
+      return { kind: 'failed', failure: redirected(id, res.status), headers };
+    }
     if (res.status < 200 || res.status >= 300) {
       const body = await readBody(res, ERROR_BODY_BYTES, true).catch(() => Buffer.alloc(0));
       const failure = endpoint.provider.adapter.classifyError(res.status, res.headers, body);
@@ -310,6 +314,24 @@ function timeoutFailure(input: AttemptInput, local: Cancel): UpstreamFailure | u
     status: 504,
     message: `Provider "${input.endpoint.provider.id}" did not answer in time (${which} timeout).`,
     detail: `${which}_timeout`,
+  };
+}
+
+/**
+ * A provider's redirect is never followed: the request, with its credential, would go
+ * wherever the redirect points. It says nothing about the client's request either (it is
+ * not a 4xx): the endpoint is misconfigured, or a proxy in front of it is, so the next
+ * endpoint may try.
+ */
+function redirected(providerId: string, status: number): UpstreamFailure {
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message:
+      `Provider "${providerId}" answered with a redirect (HTTP ${status}), which the sidecar ` +
+      'does not follow: check its base_url.',
+    detail: `http_${status}:redirect`,
+    upstreamStatus: status,
   };
 }
 

@@ -91,6 +91,7 @@ describe('failover along a chain', () => {
     ['a 429', openaiErrors.rateLimited('model-1', 0)],
     ['a connection reset before headers', { destroyBeforeHeaders: true as const }],
     ['a refused credential (401)', openaiErrors.invalidApiKey('sk-provider-SECRET-abcdef123456')],
+    ['a redirect (307)', { status: 307, headers: { location: 'http://127.0.0.1:9/' }, json: {} }],
   ])('moves to the next endpoint after %s, non-streamed', async (_what, step) => {
     mocks[0].script(step);
     const { res, json } = await post(sidecar, ask());

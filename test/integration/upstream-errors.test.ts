@@ -55,6 +55,30 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     expect(JSON.stringify(sidecar.logs)).not.toContain(PROVIDER_SECRET.slice(-4) + '"');
   });
 
+  it('answers a provider redirect with 502, without following it or blaming the client', async () => {
+    const elsewhere = await startMockOpenAI();
+    try {
+      for (const status of [301, 302, 307, 308]) {
+        mock.script({
+          status,
+          headers: { location: `${elsewhere.url}/chat/completions` },
+          json: { moved: true },
+        });
+        const seen = await call();
+        expect(seen.status, String(status)).toBe(502);
+        expect(seen.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+        expect(seen.error.message).toBe(
+          `Provider "up" answered with a redirect (HTTP ${status}), which the sidecar does not ` +
+            'follow: check its base_url.',
+        );
+      }
+      // The credential never went where the redirects pointed.
+      expect(elsewhere.requests).toHaveLength(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('G21: recognises a context-length error, OpenAI wording and sglang wording alike', async () => {
     mock.script(openaiErrors.contextLengthExceeded(8192, 9000));
     const openai = await call();
