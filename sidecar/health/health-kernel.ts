@@ -277,8 +277,11 @@ export class HealthTable {
     nowMs: number,
   ): void {
     const { defaultResetMs, rateLimitedBlockMs } = this.#options;
+    // Retry-After means something on a refusal (RFC 9110 gives it to 503, 429 and 3xx); on
+    // an answer that succeeded it is noise, and must not block the endpoint.
+    const refused = outcome !== OUTCOME_CODES.ok;
     const blockedForMs =
-      validAmount(info?.retryAfterMs) ??
+      (refused ? validAmount(info?.retryAfterMs) : undefined) ??
       (outcome === OUTCOME_CODES.rate_limited ? rateLimitedBlockMs : NaN);
 
     this.#engine.observeRateLimit(

@@ -257,6 +257,16 @@ describe.each(ENGINES)('HealthTable over the %s', (_name, source) => {
       expect(t.snapshot(a, 2000).headroom).toBe(1);
     });
 
+    it('ignores a Retry-After on an answer that succeeded', () => {
+      const t = table();
+      const a = t.slot('a');
+      t.record(a, ok(300, { rateLimit: { retryAfterMs: 7000 } }), 0);
+      expect(t.snapshot(a, 0).headroom).toBe(1);
+      // The same header on a refusal blocks, as above.
+      t.record(a, { outcome: 'server_error', latencyMs: 40, rateLimit: { retryAfterMs: 7000 } }, 1);
+      expect(t.snapshot(a, 2).headroom).toBe(0);
+    });
+
     it('is 0 for a second after a 429 that gave no Retry-After', () => {
       const t = table();
       const a = t.slot('a');
