@@ -155,7 +155,12 @@ export class ReferenceDecoder extends SseStreamDecoder {
     if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
       return void this.items.push({ kind: 'error', failure: badFrame('p') });
     }
-    if (ev.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) {
+    // The provider's error, with or without choices beside it (OpenRouter sends both): an
+    // object or some text. A null or empty one, as some servers send in every chunk, is not.
+    const error = chunk.error;
+    const failed =
+      (typeof error === 'object' && error !== null) || (typeof error === 'string' && error !== '');
+    if (ev.event === 'error' || failed) {
       return void this.items.push({ kind: 'error', failure: classifyStreamError(chunk, CTX) });
     }
     const { shape, finished } = shapeOf(chunk);

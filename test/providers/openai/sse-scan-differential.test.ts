@@ -301,8 +301,12 @@ function generate(next: () => number, family: Family): Generated {
       events.push(`${t.slice(0, cut)}\ndata: ${t.slice(cut)}`);
     } else if (r < 0.78)
       events.push('\n'); // an extra blank line
-    else if (r < 0.79) events.push(ev('{"error":{"message":"boom","type":"server_error"}}'));
-    else if (r < 0.8) {
+    else if (r < 0.785) events.push(ev('{"error":{"message":"boom","type":"server_error"}}'));
+    else if (r < 0.79) {
+      // OpenRouter's mid-stream error: beside choices, with finish_reason "error".
+      const choice = '{"index":0,"delta":{"content":""},"finish_reason":"error"}';
+      events.push(ev(`{"id":"gen-1","choices":[${choice}],"error":{"code":502,"message":"x"}}`));
+    } else if (r < 0.8) {
       // A second choice: the stream then needs both finishes.
       choices = 2;
       events.push(ev(fill(family, content(false), obf()).replace('"index":0', '"index":1')));
