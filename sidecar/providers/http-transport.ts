@@ -115,9 +115,12 @@ class Exchange
 
   private abort(reason: unknown): void {
     if (this.finished) return;
-    // Until undici hands us its abort (the request may wait for a socket), remember why.
-    if (this.abortFn === undefined) this.abortReason = reason;
-    else this.abortFn(reason);
+    if (this.abortFn !== undefined) return this.abortFn(reason);
+    // undici cannot abort yet: the request waits for a free socket, or for its connection
+    // to be made. It aborts when it hands us its abort (onConnect); the caller hears now,
+    // rather than when a socket frees up or the connect timeout fires.
+    this.abortReason = reason;
+    if (!this.answered) this.reject(reason);
   }
 
   onConnect(abort: (err?: Error) => void): void {

@@ -266,6 +266,29 @@ describe('HttpTransport', () => {
     await expect(pending).rejects.toBe('client');
   });
 
+  it('rejects at once when aborted while waiting for a free connection', async () => {
+    const hung: ServerResponse[] = [];
+    const origin = await serve((_req, res) => void hung.push(res)); // answers nothing
+    transport = new HttpTransport({ connectTimeoutMs: 2_000, connections: 1 });
+    const first = send(origin, '/hangs');
+    first.catch(() => {}); // ends when the server is closed
+    await sleep(50);
+    // The pool's one connection is taken: this request waits for it, not yet on a socket.
+    const ctl = new Cancel();
+    const queued = send(origin, '/queued', ctl);
+    await sleep(50);
+    const t0 = performance.now();
+    ctl.abort('client');
+    await expect(queued).rejects.toBe('client');
+    // At once: before, it waited for the busy connection (about 5 s here).
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    // It never reaches the server, even once the connection frees up.
+    hung[0]?.end('{}');
+    await (await first).readAll?.(1024);
+    await sleep(50);
+    expect(hung).toHaveLength(1);
+  });
+
   it('rejects at once when the signal was aborted before the call', async () => {
     const origin = await serve((_req, res) => res.end('{}'));
     const ctl = new Cancel();
