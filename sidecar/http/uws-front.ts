@@ -38,12 +38,19 @@ export function loadUws(): UwsModule | Error {
 
 /**
  * Header names, status lines and the constant values, as bytes. uWS takes a string by
- * measuring and encoding it as UTF-8 on every call; bytes it takes as they are. The names
- * and status lines are the sidecar's own, a few dozen in all (the cache stops growing past
- * a bound all the same); values mostly vary, so only the constant ones are kept.
+ * measuring and encoding it as UTF-8 on every call; bytes it takes as they are. Names and
+ * status lines are the sidecar's own, a few dozen in all, and are added as first written
+ * (the cache stops growing past a bound all the same); values mostly vary, so only the
+ * constant ones are here, and a value is only looked up. Every entry is printable ASCII,
+ * which safeHeaderValue would pass unchanged.
  */
-const encoded = new Map<string, Buffer>();
+const encoded = new Map<string, Buffer>(
+  ['application/json', 'text/event-stream; charset=utf-8', 'no-cache'].map(
+    (value) => [value, Buffer.from(value, 'latin1')] as const,
+  ),
+);
 const MAX_ENCODED = 256;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 function latin1(text: string): Buffer | string {
   const bytes = encoded.get(text);
@@ -53,14 +60,6 @@ function latin1(text: string): Buffer | string {
   encoded.set(text, made);
   return made;
 }
-
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
-const CONSTANT_VALUES = new Map(
-  ['application/json', 'text/event-stream; charset=utf-8', 'no-cache'].map(
-    (value) => [value, Buffer.from(value, 'latin1')] as const,
-  ),
-);
 
 /** Keeps the uWS contract: onAborted first, cork every write, copy body chunks, drain. */
 class UwsReply implements HttpReply {
@@ -158,7 +157,7 @@ class UwsReply implements HttpReply {
   private writeHead(status: number, headers: HeaderList): void {
     this.res.writeStatus(latin1(statusLine(status)));
     for (const [name, value] of headers) {
-      this.res.writeHeader(latin1(name), CONSTANT_VALUES.get(value) ?? safeHeaderValue(value));
+      this.res.writeHeader(latin1(name), encoded.get(value) ?? safeHeaderValue(value));
     }
   }
 
