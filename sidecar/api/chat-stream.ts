@@ -31,7 +31,10 @@ export interface RelayOptions {
   choices: number;
   /** Called once, when the first byte goes to the client. */
   onCommit?: () => void;
-  /** Takes secrets out of a failure's message before the client sees it. */
+  /**
+   * Takes secrets out of a failure's message before its error event goes out. Only the
+   * event: the failure kept in `failure` is as reported, and is masked where it is returned.
+   */
   mask?: (failure: UpstreamFailure) => UpstreamFailure;
 }
 
@@ -109,9 +112,8 @@ export class StreamRelay {
    * is kept for the caller, who may try another endpoint. After it, the client gets one
    * error event and the stream ends.
    */
-  fail(reported: UpstreamFailure): void {
+  fail(failure: UpstreamFailure): void {
     if (this.state === State.Ended) return;
-    const failure = this.opts.mask?.(reported) ?? reported;
     const committed = this.state === State.Committed;
     this.state = State.Ended;
     this.failure = failure;
@@ -125,7 +127,8 @@ export class StreamRelay {
     ctx.errorDetail = failure.detail;
     ctx.outcome =
       failure.code === 'GW_ERR_STREAM_INTERRUPTED' ? 'stream_interrupted' : 'stream_error';
-    this.queue(frameData(JSON.stringify(toGatewayError(failure))));
+    const told = this.opts.mask?.(failure) ?? failure;
+    this.queue(frameData(JSON.stringify(toGatewayError(told))));
     this.endPending = true;
   }
 
