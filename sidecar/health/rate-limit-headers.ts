@@ -40,6 +40,8 @@ const OPENAI_REQUESTS = openAiNames('requests');
 const OPENAI_TOKENS = openAiNames('tokens');
 const ANTHROPIC_REQUESTS = anthropicNames('requests');
 const ANTHROPIC_TOKENS = ['tokens', 'input-tokens', 'output-tokens'].map(anthropicNames);
+const RETRY_AFTER_MS = 'retry-after-ms';
+const RETRY_AFTER = 'retry-after';
 
 /** Every header name parseRateLimitHeaders reads (a transport may keep only these). */
 export const RATE_LIMIT_HEADER_NAMES: readonly string[] = [
@@ -47,8 +49,8 @@ export const RATE_LIMIT_HEADER_NAMES: readonly string[] = [
   ...OPENAI_TOKENS,
   ...ANTHROPIC_REQUESTS,
   ...ANTHROPIC_TOKENS.flat(),
-  'retry-after-ms',
-  'retry-after',
+  RETRY_AFTER_MS,
+  RETRY_AFTER,
 ];
 
 /**
@@ -86,10 +88,10 @@ export function parseRateLimitHeaders(
 
 /** retry-after-ms, else Retry-After as seconds or as an HTTP-date; undefined when absent. */
 export function readRetryAfterMs(headers: HeaderBag, nowEpochMs: number): number | undefined {
-  const ms = first(headers['retry-after-ms']);
+  const ms = first(headers[RETRY_AFTER_MS]);
   if (ms !== undefined && DECIMAL.test(ms)) return Number(ms);
 
-  const value = first(headers['retry-after']);
+  const value = first(headers[RETRY_AFTER]);
   if (value === undefined) return undefined;
   // RFC 9110 allows whole seconds only; SDKs accept fractions, and so does this.
   if (DECIMAL.test(value)) return Number(value) * 1000;
