@@ -2,7 +2,6 @@ import type { Dispatcher } from 'undici';
 import { Pool } from './undici-pool.js';
 import type { Transport, TransportOptions, UpstreamRequest, UpstreamResponse } from './adapter.js';
 import type { UpstreamHeaders } from './adapter.js';
-import type { Cancel } from './cancel.js';
 import { answerHeaderName, headerName } from './header-names.js';
 
 export interface HttpTransportOptions {
@@ -20,21 +19,25 @@ export interface HttpTransportOptions {
  */
 export class HttpTransport implements Transport {
   private readonly pools = new Map<string, Pool>();
+  private readonly clocks = new Clocks();
 
   constructor(private readonly opts: HttpTransportOptions) {}
 
   request(req: UpstreamRequest, opts: TransportOptions): Promise<UpstreamResponse> {
     const pool = this.pool(req.origin, opts.connectTimeoutMs);
     return new Promise((resolve, reject) => {
-      const exchange = new Exchange(opts.cancel, resolve, reject);
+      const exchange = new Exchange(this.clocks, opts, resolve, reject);
       pool.dispatch(
         {
           method: req.method ?? 'POST',
           path: req.path,
           headers: req.headers,
           body: req.body,
-          headersTimeout: opts.firstByteTimeoutMs,
-          bodyTimeout: opts.idleTimeoutMs,
+          // The transport keeps these two clocks itself (Clocks): undici's own leave two
+          // objects per request alive for up to a second after it, promoted into the old
+          // generation at thousands of requests a second.
+          headersTimeout: 0,
+          bodyTimeout: 0,
         },
         exchange,
       );
@@ -44,6 +47,7 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
     this.pools.clear();
+    this.clocks.stop();
   }
 
   /** Pools are per origin and connect timeout (undici sets the latter per pool). */
@@ -66,6 +70,76 @@ const EMPTY_HEADERS: UpstreamHeaders = Object.freeze(Object.create(null) as Upst
 
 /** Past this many unread bytes undici stops reading the socket until we catch up. */
 const HIGH_WATER_BYTES = 256 * 1024;
+
+/**
+ * A provider that kept the sidecar waiting too long: for its response headers once the
+ * request was on a socket (`first_byte`), or for the next body bytes (`idle`).
+ */
+export class UpstreamTimeoutError extends Error {
+  readonly code: 'FIRST_BYTE_TIMEOUT' | 'IDLE_TIMEOUT';
+
+  constructor(clock: 'first_byte' | 'idle', ms: number) {
+    super(`no ${clock === 'first_byte' ? 'response headers' : 'body bytes'} for ${ms} ms`);
+    this.name = 'UpstreamTimeoutError';
+    this.code = clock === 'first_byte' ? 'FIRST_BYTE_TIMEOUT' : 'IDLE_TIMEOUT';
+  }
+}
+
+/** The ticker looks this many times per shortest timeout, and at least once a second. */
+const LOOKS_PER_TIMEOUT = 4;
+const MAX_TICK_MS = 1_000;
+const MIN_TICK_MS = 5;
+
+/**
+ * The first-byte and idle clocks of every exchange in flight, kept by one ticker over a
+ * linked list of them: no timer and no allocation per request, and nothing left behind
+ * when one ends. A request's clock fires at its timeout or up to one tick later, never
+ * earlier. The idle clock is not reset per chunk: a chunk only raises a flag, which the
+ * next tick reads.
+ */
+class Clocks {
+  private head: Exchange | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private tickMs = MAX_TICK_MS;
+
+  add(exchange: Exchange, shortestMs: number): void {
+    exchange.nextOnClock = this.head;
+    if (this.head !== undefined) this.head.prevOnClock = exchange;
+    this.head = exchange;
+    const tickMs = Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, shortestMs / LOOKS_PER_TIMEOUT));
+    if (this.ticker === undefined || tickMs < this.tickMs) {
+      this.stop();
+      this.tickMs = tickMs;
+      this.ticker = setInterval(() => this.tick(), tickMs);
+      this.ticker.unref();
+    }
+  }
+
+  remove(exchange: Exchange): void {
+    const { prevOnClock: prev, nextOnClock: next } = exchange;
+    if (prev !== undefined) prev.nextOnClock = next;
+    else if (this.head === exchange) this.head = next;
+    if (next !== undefined) next.prevOnClock = prev;
+    exchange.prevOnClock = exchange.nextOnClock = undefined;
+  }
+
+  stop(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private tick(): void {
+    if (this.head === undefined) return this.stop();
+    const now = performance.now();
+    let exchange: Exchange | undefined = this.head;
+    while (exchange !== undefined) {
+      // look() may take this exchange off the list (its abort settles it): step first.
+      const next: Exchange | undefined = exchange.nextOnClock;
+      exchange.look(now);
+      exchange = next;
+    }
+  }
+}
 
 /**
  * One upstream request as undici's handler callbacks see it, and its answer: the response
@@ -104,13 +178,44 @@ class Exchange
   private waitingFail: ((err: unknown) => void) | undefined;
 
   private readonly unlisten: () => void;
+  private readonly firstByteMs: number;
+  private readonly idleMs: number;
+  /** On the transport's clocks: from onConnect until settled. */
+  private onClock = false;
+  prevOnClock: Exchange | undefined;
+  nextOnClock: Exchange | undefined;
+  /** performance.now() of the socket (before the headers), then of the last tick that saw bytes. */
+  private since = 0;
+  /** Bytes came since the last tick. */
+  private fed = false;
 
   constructor(
-    cancel: Cancel,
+    private readonly clocks: Clocks,
+    opts: TransportOptions,
     private readonly resolve: (res: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
   ) {
+    const cancel = opts.cancel;
+    this.firstByteMs = opts.firstByteTimeoutMs;
+    this.idleMs = opts.idleTimeoutMs;
     this.unlisten = cancel.onAbort(() => this.abort(cancel.reason));
+  }
+
+  /** The ticker's look at this exchange's clock; `now` is performance.now(). */
+  look(now: number): void {
+    if (!this.answered) {
+      if (this.firstByteMs > 0 && now - this.since >= this.firstByteMs) {
+        this.abort(new UpstreamTimeoutError('first_byte', this.firstByteMs));
+      }
+      return;
+    }
+    // Bytes came, or we are the slow side (the socket is paused for us): not idle.
+    if (this.fed || this.paused) {
+      this.fed = false;
+      this.since = now;
+    } else if (this.idleMs > 0 && now - this.since >= this.idleMs) {
+      this.abort(new UpstreamTimeoutError('idle', this.idleMs));
+    }
   }
 
   private abort(reason: unknown): void {
@@ -125,7 +230,21 @@ class Exchange
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort as (reason: unknown) => void;
-    if (this.abortReason !== undefined) abort(this.abortReason as Error);
+    if (this.abortReason !== undefined) return abort(this.abortReason as Error);
+    // As undici's headersTimeout: from when the request has its socket (the connect has
+    // its own timeout) to the headers.
+    if (this.firstByteMs <= 0 && this.idleMs <= 0) return;
+    this.since = performance.now();
+    // undici may call this again for the same request (written anew on another socket).
+    if (this.onClock) return;
+    this.onClock = true;
+    const shortest =
+      this.firstByteMs <= 0
+        ? this.idleMs
+        : this.idleMs <= 0
+          ? this.firstByteMs
+          : Math.min(this.firstByteMs, this.idleMs);
+    this.clocks.add(this, shortest);
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
@@ -133,6 +252,8 @@ class Exchange
     if (status < 200) return true;
     this.resumeFn = resume;
     this.answered = true;
+    // The idle clock starts at the headers.
+    this.fed = true;
     this.status = status;
     this.headers = readHeaders(raw, status < 300 ? answerHeaderName : headerName);
     this.resolve(this);
@@ -152,6 +273,7 @@ class Exchange
   }
 
   onData(chunk: Buffer): boolean {
+    this.fed = true;
     const gather = this.gather;
     if (gather !== undefined) {
       this.queue.push(chunk);
@@ -205,6 +327,10 @@ class Exchange
 
   private settle(): void {
     this.finished = true;
+    if (this.onClock) {
+      this.onClock = false;
+      this.clocks.remove(this);
+    }
     this.unlisten();
   }
 

@@ -247,6 +247,7 @@ describe('failover along a chain', () => {
       sse: chatStream({ model: 'model-1', pieces: ['first', 'never'] }).slice(0, 2),
       ending: 'hang',
     });
+    const logged = sidecar.logs.length;
     const started = Date.now();
     const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
     expect(Date.now() - started).toBeLessThan(2000);
@@ -254,6 +255,9 @@ describe('failover along a chain', () => {
     expect(JSON.parse(res.events.at(-1)!.data).error.code).toBe('GW_ERR_UPSTREAM_TIMEOUT');
     expect(reassembleChat(chunksOf(res).slice(0, -1)).finishReason).toBeNull();
     expect(delta()).toEqual([1, 0, 0]);
+    await expect
+      .poll(() => sidecar.logs.slice(logged).find((l) => l.error_detail !== undefined))
+      .toMatchObject({ error_detail: 'IDLE_TIMEOUT' });
   });
 
   it('works through the openai SDK, streamed and not', async () => {

@@ -144,6 +144,7 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     expect(seen.status).toBe(504);
     expect(seen.error.code).toBe('GW_ERR_UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
+    expect(sidecar.logs.at(-1)).toMatchObject({ status: 504, error_detail: 'FIRST_BYTE_TIMEOUT' });
   });
 
   it('reports an unreachable provider with 502', async () => {

@@ -9,7 +9,8 @@ import { parseRateLimitHeaders } from '../../sidecar/health/rate-limit-headers.j
 
 // The undici transport against a real HTTP server on 127.0.0.1 port 0: what the sidecar
 // reads of an answer (status, headers, every body byte in order) and how it lets go of one
-// (abort before and after the headers, a reader that stops early, a first-byte timeout).
+// (abort before and after the headers, a reader that stops early, its first-byte and idle
+// clocks).
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -37,11 +38,17 @@ async function serve(route: Route): Promise<string> {
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
 
-function send(origin: string, path: string, cancel = new Cancel(), firstByteMs = 5_000) {
+function send(
+  origin: string,
+  path: string,
+  cancel = new Cancel(),
+  firstByteMs = 5_000,
+  idleMs = 5_000,
+) {
   transport ??= new HttpTransport({ connectTimeoutMs: 2_000, connections: 4 });
   return transport.request(
     { origin, path, headers: { 'content-type': 'application/json' }, body: '{"x":1}' },
-    { cancel, firstByteTimeoutMs: firstByteMs, idleTimeoutMs: 5_000 },
+    { cancel, firstByteTimeoutMs: firstByteMs, idleTimeoutMs: idleMs },
   );
 }
 
@@ -325,13 +332,63 @@ describe('HttpTransport', () => {
     await expect.poll(() => closed).toEqual(['/early']);
   });
 
-  it('names a first-byte timeout with undici’s code', async () => {
+  it('times out a provider that sends no headers, and closes that connection', async () => {
     const origin = await serve(() => {
       // never answers
     });
+    const started = Date.now();
     await expect(send(origin, '/late', undefined, 100)).rejects.toMatchObject({
-      code: 'UND_ERR_HEADERS_TIMEOUT',
+      name: 'UpstreamTimeoutError',
+      code: 'FIRST_BYTE_TIMEOUT',
     });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+    await expect.poll(() => closed).toEqual(['/late']);
+  });
+
+  it('times out a body that goes quiet, one idle timeout (and at most a tick) after its last bytes', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      // the rest never comes
+    });
+    const started = Date.now(); // before the last bytes came
+    const res = await send(origin, '/quiet', undefined, 5_000, 200);
+    const iterator = res.body[Symbol.asyncIterator]();
+    expect(Buffer.from((await iterator.next()).value as Uint8Array).toString()).toBe('data: 1\n\n');
+    await expect(iterator.next()).rejects.toMatchObject({ code: 'IDLE_TIMEOUT' });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(195);
+    expect(waited).toBeLessThan(1_000);
+    await expect.poll(() => closed).toEqual(['/quiet']);
+  });
+
+  it('lets a slow body run past its idle timeout while bytes keep coming', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const tick = setInterval(() => {
+        res.write(`data: ${sent}\n\n`);
+        if (++sent === 12) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 40);
+    });
+    // 12 chunks 40 ms apart: 480 ms in all, against an idle timeout of 100 ms.
+    const body = (await readAll(await send(origin, '/slow', undefined, 5_000, 100))).toString();
+    expect(body.match(/data: \d+\n\n/g)).toHaveLength(12);
+  });
+
+  it('does not time out a body the reader has paused, however long it waits', async () => {
+    const size = 600 * 1024; // past the 256 KiB high-water mark: undici stops reading
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(size) });
+      res.end(Buffer.alloc(size, 'a'));
+    });
+    const res = await send(origin, '/paused', undefined, 5_000, 100);
+    await sleep(500); // five idle timeouts with nobody reading
+    const body = await readAll(res);
+    expect(body.length).toBe(size);
   });
 
   it('reuses the connection for the next request once a body was read to its end', async () => {
