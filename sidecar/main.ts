@@ -13,7 +13,7 @@ import { createLogger, isLevel } from './observe/logger.js';
 import { startSidecar, type HttpKind } from './sidecar.js';
 import { runDemo } from './demo/run-demo.js';
 import { runProvidersCommand } from './cli/providers.js';
-import { SEMI_SPACE_OPTION, semiSpaceChosen } from './cli/heap-option.js';
+import { START_NODE_OPTIONS, semiSpaceChosen } from './cli/heap-option.js';
 
 const USAGE = `modelgate: an OpenAI-compatible LLM gateway sidecar
 
@@ -83,7 +83,7 @@ async function start(argv: string[]): Promise<void> {
     // npm start passes it; a plain `node dist/sidecar/main.js` or the bin does not (a
     // shebang cannot carry it everywhere: busybox's env has no -S).
     logger.info('node runs with its default 16 MB semi-spaces', {
-      advice: `${SEMI_SPACE_OPTION} (as npm start runs it, or in NODE_OPTIONS) keeps p99 steady under sustained load; see README "Memory"`,
+      advice: `run node with ${START_NODE_OPTIONS.join(' ')} as npm start does (the first keeps p99 steady under sustained load, the others keep memory down); see README "Memory"`,
     });
   }
   if (!configPath) {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startNodeFlags } from '../../bench/support/start-flags.js';
-import { SEMI_SPACE_OPTION, semiSpaceChosen } from '../../sidecar/cli/heap-option.js';
+import { START_NODE_OPTIONS, semiSpaceChosen } from '../../sidecar/cli/heap-option.js';
 
 describe('npm start and npm run start:lean', () => {
   const packageJson = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -22,10 +22,15 @@ describe('npm start and npm run start:lean', () => {
   );
 
   it('gives npm start 8 MB semi-spaces and start:lean a smaller heap still', () => {
-    expect(startNodeFlags(packageJson, 'start')).toEqual(['--max-semi-space-size=8']);
+    expect(startNodeFlags(packageJson, 'start')).toEqual([
+      '--max-semi-space-size=8',
+      '--heap-growing-percent=100',
+      '--v8-pool-size=2',
+    ]);
     expect(startNodeFlags(packageJson, 'start:lean')).toEqual([
       '--max-semi-space-size=4',
       '--heap-growing-percent=30',
+      '--v8-pool-size=1',
     ]);
   });
 
@@ -34,7 +39,7 @@ describe('npm start and npm run start:lean', () => {
       scripts[script].replace(` ${startNodeFlags(packageJson, script).join(' ')}`, '');
     expect(bare('start:lean')).toBe(bare('start'));
     // What the sidecar names in its startup advice is what npm start runs.
-    expect(startNodeFlags(packageJson, 'start')).toEqual([SEMI_SPACE_OPTION]);
+    expect(startNodeFlags(packageJson, 'start')).toEqual([...START_NODE_OPTIONS]);
   });
 
   it('tells a chosen semi-space size from none, on the command line or in NODE_OPTIONS', () => {
