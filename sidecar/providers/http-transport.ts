@@ -47,7 +47,8 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
     this.pools.clear();
-    this.clocks.stop();
+    // The ticker is not stopped here: a request sent while the pools closed may still be on
+    // it. It stops itself at the first tick that finds nothing in flight (and is unref'd).
   }
 
   /** Pools are per origin and connect timeout (undici sets the latter per pool). */
@@ -93,9 +94,9 @@ const MIN_TICK_MS = 5;
 /**
  * The first-byte and idle clocks of every exchange in flight, kept by one ticker over a
  * linked list of them: no timer and no allocation per request, and nothing left behind
- * when one ends. A request's clock fires at its timeout or up to one tick later, never
- * earlier. The idle clock is not reset per chunk: a chunk only raises a flag, which the
- * next tick reads.
+ * when one ends. The idle clock is not reset per chunk: a chunk only raises a flag, and
+ * the next tick counts the silence from itself. So a clock never fires early: the
+ * first-byte clock fires within one tick after its limit, the idle clock within two.
  */
 class Clocks {
   private head: Exchange | undefined;
@@ -123,7 +124,7 @@ class Clocks {
     exchange.prevOnClock = exchange.nextOnClock = undefined;
   }
 
-  stop(): void {
+  private stop(): void {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     this.ticker = undefined;
   }

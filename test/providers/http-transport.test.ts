@@ -345,7 +345,7 @@ describe('HttpTransport', () => {
     await expect.poll(() => closed).toEqual(['/late']);
   });
 
-  it('times out a body that goes quiet, one idle timeout (and at most a tick) after its last bytes', async () => {
+  it('times out a body that goes quiet, one idle timeout (and at most two ticks) after its last bytes', async () => {
     const origin = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
@@ -389,6 +389,29 @@ describe('HttpTransport', () => {
     await sleep(500); // five idle timeouts with nobody reading
     const body = await readAll(res);
     expect(body.length).toBe(size);
+  });
+
+  it('keeps the clocks of a request sent while close() waits for another', async () => {
+    const slow = await serve((_req, res) => setTimeout(() => res.end('{}'), 200));
+    const mute = createServer(() => {
+      // never answers
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    try {
+      const first = send(slow, '/slow').then(readAll);
+      await sleep(20);
+      const closing = transport!.close(); // waits for /slow, about 200 ms
+      const late = transport!.request(
+        { origin: `http://127.0.0.1:${(mute.address() as AddressInfo).port}`, path: '/late' },
+        { cancel: new Cancel(), firstByteTimeoutMs: 300, idleTimeoutMs: 300 },
+      );
+      await closing;
+      await first;
+      await expect(late).rejects.toMatchObject({ code: 'FIRST_BYTE_TIMEOUT' });
+    } finally {
+      mute.closeAllConnections();
+      await new Promise((resolve) => mute.close(resolve));
+    }
   });
 
   it('reuses the connection for the next request once a body was read to its end', async () => {
