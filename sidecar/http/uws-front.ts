@@ -128,6 +128,18 @@ class UwsReply implements HttpReply {
 
   end(last?: Uint8Array): void {
     if (this.aborted || this.done) return;
+    if (this.head !== undefined && last !== undefined) {
+      // Nothing of the stream was written yet: the whole of it is known now (an upstream
+      // that sent it in one read). It goes as one body of known length, head and all,
+      // rather than as a chunk and then, in a second send, the chunked terminator.
+      const head = this.head;
+      this.head = undefined;
+      this.res.cork(() => {
+        this.writeHead(head.status, head.headers);
+        this.res.end(last, this.front.draining);
+      });
+      return this.settle();
+    }
     // No closeConnection here: on a chunked response uWS would then write a header after
     // the body has started, corrupting the framing. What the socket does not take at once
     // uWS keeps and sends before the end of the body.
