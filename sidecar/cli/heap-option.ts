@@ -3,9 +3,9 @@
 // full collections; the other two keep steady memory down at no cost in throughput).
 
 export const START_NODE_OPTIONS = [
-  '--max-semi-space-size=8',
+  '--max-semi-space-size=4',
   '--heap-growing-percent=100',
-  '--v8-pool-size=2',
+  '--v8-pool-size=1',
 ] as const;
 
 /** Whether node was started with a semi-space size of someone's choosing. */

@@ -21,11 +21,11 @@ describe('npm start and npm run start:lean', () => {
     },
   );
 
-  it('gives npm start 8 MB semi-spaces and start:lean a smaller heap still', () => {
+  it('gives npm start 4 MB semi-spaces and start:lean a smaller old generation still', () => {
     expect(startNodeFlags(packageJson, 'start')).toEqual([
-      '--max-semi-space-size=8',
+      '--max-semi-space-size=4',
       '--heap-growing-percent=100',
-      '--v8-pool-size=2',
+      '--v8-pool-size=1',
     ]);
     expect(startNodeFlags(packageJson, 'start:lean')).toEqual([
       '--max-semi-space-size=4',
