@@ -402,7 +402,12 @@ describe('HttpTransport', () => {
       await sleep(20);
       const closing = transport!.close(); // waits for /slow, about 200 ms
       const late = transport!.request(
-        { origin: `http://127.0.0.1:${(mute.address() as AddressInfo).port}`, path: '/late' },
+        {
+          origin: `http://127.0.0.1:${(mute.address() as AddressInfo).port}`,
+          path: '/late',
+          headers: {},
+          body: '{}',
+        },
         { cancel: new Cancel(), firstByteTimeoutMs: 300, idleTimeoutMs: 300 },
       );
       await closing;
