@@ -21,7 +21,10 @@ export interface HttpReply {
   onAbort(cb: () => void): void;
   /** A complete response. */
   send(status: number, headers: HeaderList, body: string | Uint8Array): void;
-  /** Starts a streamed response (chunked). */
+  /**
+   * Starts a streamed response: chunked, or on the uWS front one body of known length when
+   * end(last) comes before any write (the whole stream was known at once).
+   */
   startStream(status: number, headers: HeaderList): void;
   /**
    * Writes one chunk of a streamed response. Resolves at once when the socket took it;
@@ -30,7 +33,7 @@ export interface HttpReply {
   write(chunk: Uint8Array): Promise<void> | void;
   /**
    * Ends a streamed response, after `last` when given: the final bytes and the end of the
-   * body leave in one socket write.
+   * body leave together (uWS: in one send after the head when nothing was written before).
    */
   end(last?: Uint8Array): void;
   /**
