@@ -132,10 +132,8 @@ class UwsReply implements HttpReply {
       // Nothing of the stream was written yet: the whole of it is known now (an upstream
       // that sent it in one read). It goes as one body of known length, head and all,
       // rather than as a chunk and then, in a second send, the chunked terminator.
-      const head = this.head;
-      this.head = undefined;
       this.res.cork(() => {
-        this.writeHead(head.status, head.headers);
+        this.flushHead();
         this.res.end(last, this.front.draining);
       });
       return this.settle();

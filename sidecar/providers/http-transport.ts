@@ -86,6 +86,11 @@ export class UpstreamTimeoutError extends Error {
   }
 }
 
+/** A timeout of 0 (or less) is none. */
+function orNever(ms: number): number {
+  return ms > 0 ? ms : Infinity;
+}
+
 /** The ticker looks this many times per shortest timeout, and at least once a second. */
 const LOOKS_PER_TIMEOUT = 4;
 const MAX_TICK_MS = 1_000;
@@ -239,13 +244,7 @@ class Exchange
     // undici may call this again for the same request (written anew on another socket).
     if (this.onClock) return;
     this.onClock = true;
-    const shortest =
-      this.firstByteMs <= 0
-        ? this.idleMs
-        : this.idleMs <= 0
-          ? this.firstByteMs
-          : Math.min(this.firstByteMs, this.idleMs);
-    this.clocks.add(this, shortest);
+    this.clocks.add(this, Math.min(orNever(this.firstByteMs), orNever(this.idleMs)));
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
