@@ -5,12 +5,10 @@ import type { UpstreamFailure, UpstreamHeaders } from './adapter.js';
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
-  // the HTTP transport's own first-byte and idle clocks (UpstreamTimeoutError)
+  // the HTTP transport's own first-byte and idle clocks (UpstreamTimeoutError); it gives
+  // undici no headers or body timeout of its own
   'FIRST_BYTE_TIMEOUT',
   'IDLE_TIMEOUT',
-  // undici's, should a caller set them on a request
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
 ]);
 
 export function transportFailure(err: unknown, providerId: string): UpstreamFailure {
