@@ -29,6 +29,7 @@ import { writeWrkScript } from './support/wrk.js';
 import { startNodeFlags } from './support/start-flags.js';
 
 const MODES: readonly Mode[] = ['non-stream', 'stream'];
+const PROXIES = ['passthrough', 'sidecar'] as const;
 
 interface Plan {
   cfg: LatencyConfig;
@@ -36,7 +37,23 @@ interface Plan {
   scripts: Record<Mode, string>;
 }
 
-function measureCell(plan: Plan, key: CellKey, target: Target, seconds: number) {
+/** How long a resumed proxy gets to catch up (overdue timers, closed idle sockets). */
+const RESUME_SETTLE_MS = 250;
+
+/**
+ * Only `target` may run on the proxy core: the other proxy is paused (SIGSTOP), because an
+ * idle proxy is not idle for long after a load. Its collector finishes marking and
+ * sweeping and V8's memory reducer runs full collections seconds later (the sidecar used
+ * 50 ms of CPU in the 12 s after a stream load), in bursts on the core the measured proxy
+ * should have to itself. Direct runs pause both proxies.
+ */
+async function runAlone(plan: Plan, target: Target): Promise<void> {
+  for (const proxy of PROXIES) if (proxy !== target) plan.servers[proxy].proc.pause();
+  if (target !== 'direct' && plan.servers[target].proc.resume()) await sleep(RESUME_SETTLE_MS);
+}
+
+async function measureCell(plan: Plan, key: CellKey, target: Target, seconds: number) {
+  await runAlone(plan, target);
   const server = plan.servers[target];
   return measure({
     url: chatUrl(server.port),
@@ -109,8 +126,9 @@ function rigLines(
   return [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other work: ` +
       'figures are medians of rounds.',
-    `Pinning: the proxy under test alone on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}); ` +
-      `mock, wrk (1 thread) and the orchestrator on CPU ${LOAD_CPU}.`,
+    `Pinning: the proxy under test alone on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}), ` +
+      'the other proxy paused (SIGSTOP) meanwhile; mock, wrk (1 thread) and the orchestrator ' +
+      `on CPU ${LOAD_CPU}.`,
     `Node ${process.version}; ${wrk}; repository at ${git(['rev-parse', '--short', 'HEAD'])}` +
       `${dirty}; sidecar ${build.startsWith('..') ? cfg.sidecarMain : build}, ` +
       `${cfg.sidecarHttp} front, node options of npm start ` +
@@ -147,7 +165,9 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'modelgate-bench-'));
   const running: Pinned[] = [];
   const stopAll = () => Promise.all(running.splice(0).map((p) => p.stop()));
+  // Stopped on purpose or not, the children go too: a paused proxy left behind stays paused.
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  process.once('SIGTERM', () => void stopAll().finally(() => process.exit(143)));
 
   try {
     const mock = await startMock(cfg.chunks);
@@ -179,6 +199,7 @@ async function main(): Promise<void> {
     for (const mode of MODES) writeWrkScript(scripts[mode], requestBody(mode));
 
     const { cells, budget } = await runCells({ cfg, servers, scripts });
+    for (const proxy of PROXIES) servers[proxy].proc.resume();
     await sleep(SETTLE_S * 1000);
     const run: LatencyRun = {
       date: new Date(),

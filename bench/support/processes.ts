@@ -11,8 +11,12 @@ export interface Pinned {
   readonly pid: number;
   /** Resolves with the exit code once the process has gone. */
   readonly exited: Promise<number | null>;
-  /** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+  /** SIGTERM, then SIGKILL if it is still there after `graceMs`; a paused process is resumed. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGSTOP: not one of its threads runs until resume(). */
+  pause(): void;
+  /** SIGCONT. Says whether it was paused. */
+  resume(): boolean;
 }
 
 export interface PinnedOptions {
@@ -33,14 +37,28 @@ export function startPinned(opts: PinnedOptions): { proc: Pinned; child: ChildPr
   if (child.pid === undefined) throw new Error(`${opts.name}: could not start taskset`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  let paused = false;
+  const pause = (): void => {
+    if (paused || gone()) return;
+    child.kill('SIGSTOP');
+    paused = true;
+  };
+  const resume = (): boolean => {
+    if (!paused) return false;
+    paused = false;
+    if (!gone()) child.kill('SIGCONT');
+    return true;
+  };
   const stop = async (graceMs = 5_000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (gone()) return;
     child.kill('SIGTERM');
+    resume(); // a stopped process takes SIGTERM only once it runs again
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
   };
-  return { proc: { name: opts.name, pid: child.pid, exited, stop }, child };
+  return { proc: { name: opts.name, pid: child.pid, exited, stop, pause, resume }, child };
 }
 
 /** Starts a bench server that prints `{"port":N}` as its first stdout line. */
