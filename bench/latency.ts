@@ -45,7 +45,8 @@ const RESUME_SETTLE_MS = 250;
  * idle proxy is not idle for long after a load. Its collector finishes marking and
  * sweeping and V8's memory reducer runs full collections seconds later (the sidecar used
  * 50 ms of CPU in the 12 s after a stream load), in bursts on the core the measured proxy
- * should have to itself. Direct runs pause both proxies.
+ * should have to itself. Paused, it does that work in its own next run. Direct runs pause
+ * both proxies.
  */
 async function runAlone(plan: Plan, target: Target): Promise<void> {
   for (const proxy of PROXIES) if (proxy !== target) plan.servers[proxy].proc.pause();

@@ -13,7 +13,7 @@ export interface Pinned {
   readonly exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL if it is still there after `graceMs`; a paused process is resumed. */
   stop(graceMs?: number): Promise<void>;
-  /** SIGSTOP: not one of its threads runs until resume(). */
+  /** SIGSTOP: not one of its threads runs until resume(). Does nothing once stop() began. */
   pause(): void;
   /** SIGCONT. Says whether it was paused. */
   resume(): boolean;
@@ -39,8 +39,10 @@ export function startPinned(opts: PinnedOptions): { proc: Pinned; child: ChildPr
 
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
   let paused = false;
+  let stopping = false;
   const pause = (): void => {
-    if (paused || gone()) return;
+    // Once stop() has begun, a pause would hold the SIGTERM back: the process must go.
+    if (paused || stopping || gone()) return;
     child.kill('SIGSTOP');
     paused = true;
   };
@@ -52,6 +54,7 @@ export function startPinned(opts: PinnedOptions): { proc: Pinned; child: ChildPr
   };
   const stop = async (graceMs = 5_000): Promise<void> => {
     if (gone()) return;
+    stopping = true;
     child.kill('SIGTERM');
     resume(); // a stopped process takes SIGTERM only once it runs again
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -11,6 +11,13 @@ function state(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
 }
 
+/** Waits until the process's state is (or, with `not`, is no longer) `letter`. */
+async function waitForState(pid: number, letter: string, not = false): Promise<void> {
+  const until = Date.now() + 5_000;
+  // A signalled process stops only once it next gets a CPU: the state may lag the signal.
+  while ((state(pid) === letter) === not && Date.now() < until) await sleep(5);
+}
+
 /** A child that prints a counter every 10 ms, pinned to CPU 0. */
 function ticking(): { proc: Pinned; ticks: () => number } {
   const { proc, child } = startPinned({
@@ -41,8 +48,9 @@ describe('a pinned bench process', () => {
     while (ticks() < 3) await sleep(10);
 
     proc.pause();
+    await waitForState(proc.pid, 'T');
     expect(state(proc.pid)).toBe('T');
-    await sleep(50); // lines written just before the stop may still be on their way
+    await sleep(100); // lines written just before the stop may still be on their way
     const frozen = ticks();
     await sleep(200);
     expect(ticks()).toBe(frozen);
@@ -53,6 +61,18 @@ describe('a pinned bench process', () => {
     while (ticks() <= frozen && Date.now() < until) await sleep(10);
     expect(ticks()).toBeGreaterThan(frozen);
     expect(state(proc.pid)).not.toBe('T');
+  });
+
+  it('is not paused again once stop() has begun', async () => {
+    const { proc, ticks } = ticking();
+    running = proc;
+    while (ticks() < 1) await sleep(10);
+
+    const stopped = proc.stop(10_000);
+    proc.pause();
+    const started = Date.now();
+    await stopped;
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('exits on stop() while paused, without waiting for SIGKILL', async () => {
