@@ -92,6 +92,11 @@ class UwsReply implements HttpReply {
     // A status cannot follow a started stream; whoever failed after the commit point
     // must have said so in the stream already.
     if (this.streaming) return this.end();
+    this.sendWhole(status, headers, body);
+  }
+
+  /** Head and body of known length in one cork, and the reply is done. */
+  private sendWhole(status: number, headers: HeaderList, body: string | Uint8Array): void {
     this.res.cork(() => {
       this.writeHead(status, headers);
       this.res.end(body, this.front.draining);
@@ -132,11 +137,9 @@ class UwsReply implements HttpReply {
       // Nothing of the stream was written yet: the whole of it is known now (an upstream
       // that sent it in one read). It goes as one body of known length, head and all,
       // rather than as a chunk and then, in a second send, the chunked terminator.
-      this.res.cork(() => {
-        this.flushHead();
-        this.res.end(last, this.front.draining);
-      });
-      return this.settle();
+      const { status, headers } = this.head;
+      this.head = undefined;
+      return this.sendWhole(status, headers, last);
     }
     // No closeConnection here: on a chunked response uWS would then write a header after
     // the body has started, corrupting the framing. What the socket does not take at once
