@@ -14,13 +14,11 @@ import { startSidecar, type HttpKind } from './sidecar.js';
 import { runDemo } from './demo/run-demo.js';
 import { runProvidersCommand } from './cli/providers.js';
 import { START_NODE_OPTIONS, semiSpaceChosen } from './cli/heap-option.js';
-import { lowerHelperThreads, parseHelperNice } from './cli/helper-threads.js';
 
 const USAGE = `modelgate: an OpenAI-compatible LLM gateway sidecar
 
 Usage:
   modelgate start [--config FILE] [--port N] [--host H] [--http auto|uws|node] [--log-level L]
-                  [--helper-nice N]
   modelgate demo                  start the sidecar and mock providers, send requests, report
   modelgate keys new [--id ID] [--project P] [--team T]
                                   make a new API key and the config entry that accepts it
@@ -29,9 +27,7 @@ Usage:
                                   the provider catalog
 
 Environment: MODELGATE_CONFIG (as --config), MODELGATE_PORT (as --port),
-MODELGATE_LOG_LEVEL (debug|info|warn|error), MODELGATE_HELPER_NICE (as --helper-nice:
-0-19, default 10, the nice value of node's helper threads on Linux; 0 leaves them alone).
-With no config, providers come from
+MODELGATE_LOG_LEVEL (debug|info|warn|error). With no config, providers come from
 OPENAI_API_KEY, GROQ_API_KEY, ... or, when none is set, the offline demo provider (demo/*).
 `;
 
@@ -53,7 +49,6 @@ async function start(argv: string[]): Promise<void> {
       host: { type: 'string' },
       http: { type: 'string' },
       'log-level': { type: 'string' },
-      'helper-nice': { type: 'string' },
     },
   });
   const level = values['log-level'] ?? process.env.MODELGATE_LOG_LEVEL ?? 'info';
@@ -70,16 +65,6 @@ async function start(argv: string[]): Promise<void> {
   if (port !== undefined && !(port >= 0 && port <= 65535)) {
     const name = values.port !== undefined ? '--port' : 'MODELGATE_PORT';
     fail(`${name} must be a whole number from 0 to 65535, got "${portText}"`);
-  }
-
-  let helperNice: number;
-  try {
-    helperNice =
-      values['helper-nice'] !== undefined
-        ? parseHelperNice(values['helper-nice'], '--helper-nice')
-        : parseHelperNice(process.env.MODELGATE_HELPER_NICE, 'MODELGATE_HELPER_NICE');
-  } catch (err) {
-    fail((err as Error).message);
   }
 
   const logger = createLogger({ level });
@@ -115,16 +100,6 @@ async function start(argv: string[]): Promise<void> {
     fail((err as Error).message);
   }
 
-  const helpers = lowerHelperThreads(helperNice, {
-    onError: (err) => logger.warn('helper threads keep their priority', { error: err.message }),
-  });
-  if (helpers.lowered > 0) {
-    logger.info('helper threads yield the core to requests', {
-      nice: helperNice,
-      threads: helpers.lowered,
-    });
-  }
-
   // Once serving, every request's failures are answered where they happen; anything that
   // still escapes is a bug to log, not a reason to drop every other request in flight.
   // (Before this point a failure must stop the process with a non-zero code.)
@@ -139,7 +114,6 @@ async function start(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('draining', { signal });
-    helpers.stop();
     sidecar.drain().then(
       ({ clean }) => {
         logger.info('stopped', { clean });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,52 +208,6 @@ describe('the modelgate command', () => {
     expect(await child.exited).toBe(2);
     expect(child.text()).toContain(`modelgate: ${says}`);
   });
-
-  it.runIf(built).each([
-    [
-      ['start', '--helper-nice', '20'],
-      {},
-      '--helper-nice must be a whole number from 0 to 19, got "20"',
-    ],
-    [
-      ['start'],
-      { MODELGATE_HELPER_NICE: 'low' },
-      'MODELGATE_HELPER_NICE must be a whole number from 0 to 19, got "low"',
-    ],
-  ])('refuses the helper threads priority of %j %j as written', async (args, env, says) => {
-    const child = collect(run(args, env));
-    expect(await child.exited).toBe(2);
-    expect(child.text()).toContain(`modelgate: ${says}`);
-  });
-
-  it.runIf(built && process.platform === 'linux')(
-    'lowers the priority of its helper threads, not of the thread that serves requests',
-    async () => {
-      const child = run(['start', '--port', '0', '--helper-nice', '7']);
-      const { text, exited } = collect(child);
-      const until = Date.now() + 10_000;
-      while (!/"msg":"listening"/.test(text()) && Date.now() < until)
-        await new Promise((r) => setTimeout(r, 50));
-      const url = /"url":"([^"]+)"/.exec(text())![1];
-      const niceOf = (tid: string): number =>
-        Number(
-          readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16],
-        );
-      const tids = readdirSync(`/proc/${child.pid}/task`);
-      const helpers = tids.filter((t) => t !== String(child.pid));
-      // Relative to what this runner passed on, in case the tests run under `nice`.
-      const base = niceOf(String(child.pid));
-      expect(helpers.length).toBeGreaterThan(0);
-      for (const t of helpers) expect(niceOf(t), `thread ${t}`).toBe(Math.max(base, 7));
-      if (base < 7) {
-        expect(text()).toContain('"msg":"helper threads yield the core to requests","nice":7');
-      }
-      // The main thread still serves.
-      expect((await fetch(`${url}/healthz`)).status).toBe(200);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    },
-  );
 
   it.runIf(built)(
     'takes an empty MODELGATE_PORT as unset: the config file names the port',
