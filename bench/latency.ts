@@ -9,9 +9,8 @@
 // and this orchestrator share CPU 1. Unpinned, the figures would measure the scheduler.
 // bench/README.md says what each number means.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { checkAnswers, requestBody } from './support/chat-requests.js';
 import { plannedSeconds, preflight, readLatencyConfig } from './support/latency-config.js';
@@ -26,6 +25,7 @@ import type { Server } from './support/rig.js';
 import { describeQuietRuns, measureQuietly, quietBudget } from './support/quiet-runs.js';
 import { QUIET_WAIT_BUDGET_MS, type QuietBudget } from './support/quiet-runs.js';
 import { writeWrkScript } from './support/wrk.js';
+import { machine, repositoryState } from './support/provenance.js';
 import { startNodeFlags } from './support/start-flags.js';
 
 const MODES: readonly Mode[] = ['non-stream', 'stream'];
@@ -112,26 +112,18 @@ async function runCells(plan: Plan): Promise<{ cells: LatencyRun['cells']; budge
 function rigLines(
   cfg: LatencyConfig,
   wrk: string,
+  repository: string,
   budget: QuietBudget,
   nodeFlags: readonly string[],
 ): string[] {
-  const git = (args: string[]): string => {
-    try {
-      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    } catch {
-      return '?';
-    }
-  };
-  const dirty = git(['status', '--porcelain']) === '' ? '' : ' (working tree has changes)';
   const build = relative(ROOT, cfg.sidecarMain);
   return [
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other work: ` +
-      'figures are medians of rounds.',
+    `Machine: ${machine()}, shared with other work: ` + 'figures are medians of rounds.',
     `Pinning: the proxy under test alone on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}), ` +
       'the other proxy paused (SIGSTOP) meanwhile; mock, wrk (1 thread) and the orchestrator ' +
       `on CPU ${LOAD_CPU}.`,
-    `Node ${process.version}; ${wrk}; repository at ${git(['rev-parse', '--short', 'HEAD'])}` +
-      `${dirty}; sidecar ${build.startsWith('..') ? cfg.sidecarMain : build}, ` +
+    `Node ${process.version}; ${wrk}; repository at ${repository} when the run began; ` +
+      `sidecar ${build.startsWith('..') ? cfg.sidecarMain : build}, ` +
       `${cfg.sidecarHttp} front, node options of npm start ` +
       `(${nodeFlags.join(' ') || 'none'}).`,
     `${cfg.rounds} rounds × ${cfg.durationS} s per cell and target after a ${cfg.warmupS} s ` +
@@ -154,6 +146,7 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const cfg = readLatencyConfig(process.argv.slice(2), process.env);
   const wrk = preflight(cfg);
+  const repository = repositoryState(ROOT);
   pinSelf(LOAD_CPU);
   const runs = cfg.rounds * cfg.connections.length * MODES.length * TARGETS.length;
   const worstS =
@@ -204,7 +197,7 @@ async function main(): Promise<void> {
     await sleep(SETTLE_S * 1000);
     const run: LatencyRun = {
       date: new Date(),
-      rig: rigLines(cfg, wrk, budget, sidecarStart.nodeFlags),
+      rig: rigLines(cfg, wrk, repository, budget, sidecarStart.nodeFlags),
       chunks: cfg.chunks,
       cells,
       memory: {

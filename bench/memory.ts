@@ -19,6 +19,7 @@ import { memoryOf, pinSelf, sleep } from './support/processes.js';
 import { chatUrl, DIST, LOAD_CPU, measure, ROOT, sidecarConfig } from './support/rig.js';
 import { startMock, startPassthroughProcess, startSidecarProcess } from './support/rig.js';
 import type { Server } from './support/rig.js';
+import { machine, repositoryState } from './support/provenance.js';
 import { startNodeFlags } from './support/start-flags.js';
 import { wrkVersion, writeWrkScript } from './support/wrk.js';
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   }
   const wrk = wrkVersion();
   if (wrk === undefined) throw new Error('wrk is not installed: apt-get install -y wrk');
+  const repository = repositoryState(ROOT);
   const packageJson = readFileSync(join(ROOT, 'package.json'), 'utf8');
   const flags = startNodeFlags(packageJson, 'start');
   const lean = startNodeFlags(packageJson, 'start:lean');
@@ -134,7 +136,16 @@ async function main(): Promise<void> {
       }
     }
 
-    const report = formatMemoryRun({ readings, flags, lean, rounds, durationS, warmupS, wrk });
+    const report = formatMemoryRun({
+      readings,
+      flags,
+      lean,
+      rounds,
+      durationS,
+      warmupS,
+      wrk,
+      repository,
+    });
     const dir = join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `memory-${new Date().toISOString().slice(0, 10)}.md`);
@@ -156,6 +167,8 @@ interface MemoryRun {
   durationS: number;
   warmupS: number;
   wrk: string;
+  /** The commit the run began at (repositoryState). */
+  repository: string;
 }
 
 export function formatMemoryRun(run: MemoryRun): string {
@@ -192,6 +205,8 @@ export function formatMemoryRun(run: MemoryRun): string {
       `(${run.warmupS} s warm-up and ${run.durationS} s measured each); its RSS is read ` +
       `${SETTLE_S} s after the load. ${run.wrk}; Node ${process.version}. Figures are ` +
       'medians over rounds; ratios are medians of per-round ratios to the passthrough.',
+    '',
+    `Machine: ${machine()}. Repository at ${run.repository} when the run began.`,
     '',
     '| target | non-stream req/s | stream req/s | non-stream ÷ passthrough | ' +
       'stream ÷ passthrough | CPU µs/req non-stream | CPU µs/req stream | p99 ms non-stream | ' +
