@@ -118,7 +118,7 @@ function rigLines(
 ): string[] {
   const build = relative(ROOT, cfg.sidecarMain);
   return [
-    `Machine: ${machine()}, shared with other work: ` + 'figures are medians of rounds.',
+    `Machine: ${machine()}, shared with other work: figures are medians of rounds.`,
     `Pinning: the proxy under test alone on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}), ` +
       'the other proxy paused (SIGSTOP) meanwhile; mock, wrk (1 thread) and the orchestrator ' +
       `on CPU ${LOAD_CPU}.`,
