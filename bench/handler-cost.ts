@@ -7,8 +7,6 @@
 //
 //   npx tsc -p tsconfig.json && node dist/bench/handler-cost.js [--rounds 7]
 
-import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { composeHandler } from '../sidecar/compose.js';
 import { parseConfig } from '../sidecar/config/load.js';
@@ -19,6 +17,7 @@ import { buildAnswers } from './mocks/openai-mock.js';
 import { requestBody } from './support/chat-requests.js';
 import { median, type Mode } from './support/latency-report.js';
 import { pinSelf } from './support/processes.js';
+import { machine, repositoryState } from './support/provenance.js';
 import { ROOT } from './support/rig.js';
 
 const CHUNKS = 64;
@@ -157,14 +156,6 @@ async function round(handler: Handler, req: HttpRequest, expectBytes: number): P
   return (used.user + used.system) / REQUESTS_PER_ROUND;
 }
 
-function git(args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return '?';
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
   const rounds = Number(values.rounds);
@@ -201,13 +192,12 @@ async function main(): Promise<void> {
     );
   }
 
-  const dirty = git(['status', '--porcelain']) === '' ? '' : ' (working tree has changes)';
   process.stdout.write(
     [
       `# The sidecar's own CPU per request, ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `- ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${pinning}; Node ${process.version}; ` +
-        `repository at ${git(['rev-parse', '--short', 'HEAD'])}${dirty}.`,
+      `- ${machine()}, ${pinning}; Node ${process.version}; ` +
+        `repository at ${repositoryState(ROOT)}.`,
       `- ${rounds} rounds of ${REQUESTS_PER_ROUND} requests per handler and mode after ` +
         `${WARMUP_ROUNDS} warm-up rounds, ${CONCURRENCY} in flight; medians of rounds.`,
       '- Upstream: the bench mock\u2019s own answer bytes in one read (stream: role chunk, ' +

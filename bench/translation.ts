@@ -6,13 +6,12 @@
 //
 //   npx tsc -p tsconfig.json && node dist/bench/translation.js [--rounds 51]
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForQuiet } from './support/cpu-usage.js';
 import { pinSelf } from './support/processes.js';
+import { machine, repositoryState } from './support/provenance.js';
 import { buildContenders, type Contender } from './translation/adapters.js';
 import { checkCell } from './translation/check-output.js';
 import { chatCall } from './translation/client-request.js';
@@ -66,14 +65,6 @@ function tryPin(): string {
   }
 }
 
-function git(args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return '?';
-  }
-}
-
 interface RunFacts {
   rounds: number;
   pinning: string;
@@ -84,15 +75,13 @@ interface RunFacts {
 }
 
 function describeRun(run: RunFacts): string[] {
-  const dirty = git(['status', '--porcelain']) === '' ? '' : ' (working tree has changes)';
   return [
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other work; ` +
-      `${run.pinning}.`,
+    `Machine: ${machine()}, shared with other work; ` + `${run.pinning}.`,
     `Before the rounds, ${(run.waitedMs / 1000).toFixed(1)} s went to waiting for every core ` +
       `to be under ${QUIET_LIMIT_PCT}% busy (at most ${QUIET_WAIT_MS / 1000} s). During them: ` +
       run.coreBusyPct.map((pct, core) => `CPU ${core} ${pct.toFixed(0)}% busy`).join(', ') +
       `; this process ${run.ownPct.toFixed(0)}% of a core.`,
-    `Node ${process.version}; repository at ${git(['rev-parse', '--short', 'HEAD'])}${dirty}.`,
+    `Node ${process.version}; repository at ${repositoryState(ROOT)}.`,
     `Client request: ${run.cells[0].call.raw.length} bytes of OpenAI chat JSON (system message, ` +
       'user / assistant / user turns, one function tool with a 3-property schema), the same ' +
       'for every protocol; each adapter made by its factory in ADAPTER_FACTORIES from a fake ' +
