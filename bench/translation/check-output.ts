@@ -39,12 +39,20 @@ export async function checkCell(cell: Cell): Promise<void> {
   let text = '';
   let finished = false;
   let usage: Usage | undefined;
+  const addText = (data: string): void => {
+    const content = (JSON.parse(data) as Chunk).choices?.[0]?.delta?.content;
+    if (typeof content === 'string') text += content;
+  };
   for (const item of items) {
     if (item.kind === 'error') fail(`an error item: ${item.failure.code} ${item.failure.message}`);
+    if (item.kind === 'frames') {
+      // Ordinary chunks forwarded whole, as `data: ...` events: their text counts too.
+      const frames = Buffer.from(item.frames).toString();
+      for (const event of frames.split('\n\n')) if (event !== '') addText(event.slice(6));
+      continue;
+    }
     if (item.kind !== 'chunk') continue;
-    const chunk = JSON.parse(item.data) as Chunk;
-    const content = chunk.choices?.[0]?.delta?.content;
-    if (typeof content === 'string') text += content;
+    addText(item.data);
     if (item.finished?.includes(0)) finished = true;
     usage = item.usage ?? usage;
   }
