@@ -89,17 +89,27 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
 }
 
-/** How long a line may wait for others to share its write, and how many may wait. */
-const BATCH_MS = 10;
-const BATCH_LINES = 512;
+/**
+ * How long a line may wait for others to share its write, and how many may wait. A waiting
+ * request line keeps its RequestContext alive, and a context that outlives two scavenges is
+ * promoted into the old generation, which is then collected by mark-compacts. The sidecar
+ * allocates about 20 KB a request, so the young generation (`npm start`'s 4 MB semi-space)
+ * is collected every 150-200 requests: 64 lines are at most about half that, at any request
+ * rate where the count fills before the time. With at most 512 lines over 10 ms, the
+ * sidecar promoted 210 KB a scavenge instead of 70 at 64 connections, and ran 2.5 times
+ * the mark-compacts. A 2 ms wait did as well for the collector, but at one connection its
+ * five times as many writes went with 10% more CPU a request (bench/README.md).
+ */
+export const BATCH_MS = 10;
+export const BATCH_LINES = 64;
 
 /**
- * Lines go out in batches, one write per 10 ms at most (or per 512 lines): at thousands of
- * requests a second, a write per request line, or even per turn of the event loop, was a
+ * Lines go out in batches, one write per BATCH_MS at most (or per BATCH_LINES): at thousands
+ * of requests a second, a write per request line, or even per turn of the event loop, was a
  * measurable share of the CPU. Request lines are also formatted only then, all together:
- * building each one as its request ended cost about a tenth of the sidecar's throughput,
- * several times what the same formatting costs in a batch (bench/results/latency-*.md).
- * `flush` writes at once; the command line calls it before exiting.
+ * on 2026-12-04 building each one as its request ended cost about a tenth of the sidecar's
+ * throughput (bench/results/latency-*.md); on 2026-12-05 one A/B on another machine showed
+ * no difference. `flush` writes at once; the command line calls it before exiting.
  */
 function batchedStdout(head: LineHead): Sink {
   let pending: (string | Late)[] = [];

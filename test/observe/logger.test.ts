@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RequestContext } from '../../sidecar/api/context.js';
-import { createLogger } from '../../sidecar/observe/logger.js';
+import { BATCH_LINES, BATCH_MS, createLogger } from '../../sidecar/observe/logger.js';
 
 function context(path: string, model: string): RequestContext {
   const ctx = new RequestContext({
@@ -64,9 +64,13 @@ describe('the request log line', () => {
 });
 
 describe('standard output batching', () => {
-  afterEach(() => vi.restoreAllMocks());
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
 
-  it('writes lines together within 10 ms, and at once on flush', async () => {
+  it('writes lines together BATCH_MS (10 ms) after the first, and at once on flush', () => {
+    vi.useFakeTimers();
     const writes: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       writes.push(String(chunk));
@@ -74,9 +78,13 @@ describe('standard output batching', () => {
     });
     const logger = createLogger({ clock: () => 0 });
     logger.info('one');
+    vi.advanceTimersByTime(1);
     logger.info('two');
     expect(writes).toEqual([]);
-    await sleep(40);
+    // The wait counts from the first waiting line, not the last.
+    vi.advanceTimersByTime(BATCH_MS - 2);
+    expect(writes).toEqual([]);
+    vi.advanceTimersByTime(1);
     expect(writes).toHaveLength(1);
     expect(
       writes[0]
@@ -88,6 +96,28 @@ describe('standard output batching', () => {
     logger.flush();
     expect(writes).toHaveLength(2);
     expect(JSON.parse(writes[1]).msg).toBe('three');
+  });
+
+  it('writes at once when BATCH_LINES (64) lines wait, without waiting for the time', () => {
+    vi.useFakeTimers();
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const logger = createLogger({ clock: () => 0 });
+    for (let i = 1; i < BATCH_LINES; i++) logger.info(`line ${i}`);
+    expect(writes).toEqual([]);
+    logger.info(`line ${BATCH_LINES}`);
+    expect(writes).toHaveLength(1);
+    expect(writes[0].split('\n').filter(Boolean)).toHaveLength(BATCH_LINES);
+    // The next line starts a new batch, with its own wait.
+    logger.info('next');
+    vi.advanceTimersByTime(BATCH_MS - 1);
+    expect(writes).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(writes).toHaveLength(2);
+    expect(JSON.parse(writes[1]).msg).toBe('next');
   });
 
   it('formats a request line when its batch goes out, with the time and latency of its end', async () => {
