@@ -83,7 +83,7 @@ async function start(argv: string[]): Promise<void> {
     // npm start passes it; a plain `node dist/sidecar/main.js` or the bin does not (a
     // shebang cannot carry it everywhere: busybox's env has no -S).
     logger.info('node runs with its default 16 MB semi-spaces', {
-      advice: `run node with ${START_NODE_OPTIONS.join(' ')} as npm start does (a smaller young generation keeps p99 steady under sustained load; with the others it keeps memory down); see README "Memory"`,
+      advice: `run node with ${START_NODE_OPTIONS.join(' ')} as npm start does (a smaller young generation keeps p99 steady under sustained load; the others keep memory down and compiled code across idle spells); see README "Memory"`,
     });
   }
   if (!configPath) {

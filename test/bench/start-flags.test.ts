@@ -21,11 +21,12 @@ describe('npm start and npm run start:lean', () => {
     },
   );
 
-  it('gives npm start 4 MB semi-spaces and start:lean a smaller old generation still', () => {
+  it('gives npm start 4 MB semi-spaces and no memory reducer, start:lean a smaller old generation and the reducer', () => {
     expect(startNodeFlags(packageJson, 'start')).toEqual([
       '--max-semi-space-size=4',
       '--heap-growing-percent=100',
       '--v8-pool-size=1',
+      '--no-memory-reducer',
     ]);
     expect(startNodeFlags(packageJson, 'start:lean')).toEqual([
       '--max-semi-space-size=4',
@@ -58,5 +59,10 @@ describe('npm start and npm run start:lean', () => {
     expect(startNodeFlags('{"scripts":{"start":"exec node dist/x.js start"}}', 'start')).toEqual(
       [],
     );
+  });
+
+  it('reads options with and without a value', () => {
+    const json = '{"scripts":{"start":"node --a=1 --no-b --c-d=x dist/x.js start"}}';
+    expect(startNodeFlags(json, 'start')).toEqual(['--a=1', '--no-b', '--c-d=x']);
   });
 });
