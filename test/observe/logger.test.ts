@@ -64,6 +64,16 @@ describe('the request log line', () => {
 });
 
 describe('standard output batching', () => {
+  /** What the logger writes to standard output, one string per write. */
+  function captureStdout(): string[] {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    return writes;
+  }
+
   afterEach(() => {
     vi.useRealTimers();
     vi.restoreAllMocks();
@@ -71,11 +81,7 @@ describe('standard output batching', () => {
 
   it('writes lines together BATCH_MS (10 ms) after the first, and at once on flush', () => {
     vi.useFakeTimers();
-    const writes: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
+    const writes = captureStdout();
     const logger = createLogger({ clock: () => 0 });
     logger.info('one');
     vi.advanceTimersByTime(1);
@@ -100,11 +106,7 @@ describe('standard output batching', () => {
 
   it('writes at once when BATCH_LINES (64) lines wait, without waiting for the time', () => {
     vi.useFakeTimers();
-    const writes: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
+    const writes = captureStdout();
     const logger = createLogger({ clock: () => 0 });
     for (let i = 1; i < BATCH_LINES; i++) logger.info(`line ${i}`);
     expect(writes).toEqual([]);
@@ -121,11 +123,7 @@ describe('standard output batching', () => {
   });
 
   it('formats a request line when its batch goes out, with the time and latency of its end', async () => {
-    const writes: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
+    const writes = captureStdout();
     const logger = createLogger();
     const ctx = context('/v1/chat/completions', 'm');
     ctx.atMs = Date.parse('2026-12-04T10:00:00.123Z');
@@ -158,11 +156,7 @@ describe('standard output batching', () => {
   });
 
   it('writes the rest of a batch when one request line cannot be built', async () => {
-    const writes: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
+    const writes = captureStdout();
     const logger = createLogger();
     logger.entry('info', 'request', {
       atMs: 0,
