@@ -1,10 +1,10 @@
 // The heap options `npm start` runs node with, and whether a run chose a young-generation
-// size (README "Memory": together they keep steady memory under 100 MB at no cost in
-// throughput; with node's 16 MB default young generation, sustained load sets off
-// back-to-back full collections). Without the memory reducer, a full collection during
-// an idle spell no longer finds the request objects' maps unused and throws away the
-// optimized code that relies on them, which then has to be compiled again as the next
-// requests arrive (README "Memory").
+// size (README "Memory": together they keep steady memory under 100 MB at no measured cost
+// in throughput; with node's 16 MB default young generation, sustained load sets off
+// back-to-back full collections). The memory reducer's collections, run when a busy
+// process goes quiet, were seen to throw away the optimized code of tens of functions
+// (V8: "weak objects"), compiled again as the next requests arrived; without it that
+// stopped (README "Memory").
 
 export const START_NODE_OPTIONS = [
   '--max-semi-space-size=4',

@@ -97,8 +97,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
  * is collected every 150-200 requests: 64 lines are at most about half that, at any request
  * rate where the count fills before the time. With at most 512 lines over 10 ms, the
  * sidecar promoted 210 KB a scavenge instead of 70 at 64 connections, and ran 2.5 times
- * the mark-compacts. A 2 ms wait did as well for the collector, but at one connection its
- * five times as many writes went with 10% more CPU a request (bench/README.md).
+ * the mark-compacts. A 2 ms wait did as well for the collector, but writes five times as
+ * often at one connection; a quick-rig run read 55 µs of CPU a request there against 51
+ * for 64 lines, though the full latency run of the 2 ms build did not (bench/README.md).
  */
 export const BATCH_MS = 10;
 export const BATCH_LINES = 64;
@@ -108,8 +109,8 @@ export const BATCH_LINES = 64;
  * of requests a second, a write per request line, or even per turn of the event loop, was a
  * measurable share of the CPU. Request lines are also formatted only then, all together:
  * on 2026-12-04 building each one as its request ended cost about a tenth of the sidecar's
- * throughput (bench/results/latency-*.md); on 2026-12-05 one A/B on another machine showed
- * no difference. `flush` writes at once; the command line calls it before exiting.
+ * throughput (bench/results/latency-*.md); on 2026-12-05 one quick-rig A/B on an Intel
+ * Xeon (not kept) read 23,390 against 23,429 req/s, no difference. `flush` writes at once; the command line calls it before exiting.
  */
 function batchedStdout(head: LineHead): Sink {
   let pending: (string | Late)[] = [];

@@ -79,6 +79,11 @@ describe('standard output batching', () => {
     vi.restoreAllMocks();
   });
 
+  it('waits 10 ms or 64 lines, as the README says', () => {
+    expect(BATCH_MS).toBe(10);
+    expect(BATCH_LINES).toBe(64);
+  });
+
   it('writes lines together BATCH_MS (10 ms) after the first, and at once on flush', () => {
     vi.useFakeTimers();
     const writes = captureStdout();
