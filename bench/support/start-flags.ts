@@ -3,7 +3,10 @@
 
 export type StartScript = 'start' | 'start:lean';
 
-/** The `--name=value` and `--name` options between `node` and `dist/` in the script (none is valid). */
+/**
+ * The `--name=value` and `--name` options between `node` and `dist/` in the script (none is
+ * valid).
+ */
 export function startNodeFlags(packageJson: string, script: StartScript): string[] {
   const scripts = (JSON.parse(packageJson) as { scripts?: Record<string, string> }).scripts;
   const text = scripts?.[script];

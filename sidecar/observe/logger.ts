@@ -110,7 +110,8 @@ export const BATCH_LINES = 64;
  * measurable share of the CPU. Request lines are also formatted only then, all together:
  * on 2026-12-04 building each one as its request ended cost about a tenth of the sidecar's
  * throughput (bench/results/latency-*.md); on 2026-12-05 one quick-rig A/B on an Intel
- * Xeon (not kept) read 23,390 against 23,429 req/s, no difference. `flush` writes at once; the command line calls it before exiting.
+ * Xeon (not kept) read 23,390 against 23,429 req/s, no difference. `flush` writes at once;
+ * the command line calls it before exiting.
  */
 function batchedStdout(head: LineHead): Sink {
   let pending: (string | Late)[] = [];
