@@ -76,7 +76,7 @@ interface RunFacts {
 
 function describeRun(run: RunFacts): string[] {
   return [
-    `Machine: ${machine()}, shared with other work; ` + `${run.pinning}.`,
+    `Machine: ${machine()}, shared with other work; ${run.pinning}.`,
     `Before the rounds, ${(run.waitedMs / 1000).toFixed(1)} s went to waiting for every core ` +
       `to be under ${QUIET_LIMIT_PCT}% busy (at most ${QUIET_WAIT_MS / 1000} s). During them: ` +
       run.coreBusyPct.map((pct, core) => `CPU ${core} ${pct.toFixed(0)}% busy`).join(', ') +

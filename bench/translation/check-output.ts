@@ -2,6 +2,7 @@
 // the first event, or a parser that returned a failure, would look fast and mean nothing.
 
 import type { StreamItem, Usage } from '../../sidecar/providers/adapter.js';
+import { SseParser } from '../../sidecar/stream/sse-parser.js';
 import type { Cell } from './measure.js';
 import { ANSWER_TEXT, COMPLETION_TOKENS } from './provider-answers.js';
 
@@ -46,9 +47,10 @@ export async function checkCell(cell: Cell): Promise<void> {
   for (const item of items) {
     if (item.kind === 'error') fail(`an error item: ${item.failure.code} ${item.failure.message}`);
     if (item.kind === 'frames') {
-      // Ordinary chunks forwarded whole, as `data: ...` events: their text counts too.
-      const frames = Buffer.from(item.frames).toString();
-      for (const event of frames.split('\n\n')) if (event !== '') addText(event.slice(6));
+      // Ordinary chunks forwarded whole, as SSE events: their text counts too.
+      new SseParser({ onEvent: (ev) => addText(ev.data), midStream: true }).push(
+        Buffer.from(item.frames),
+      );
       continue;
     }
     if (item.kind !== 'chunk') continue;
