@@ -2,10 +2,11 @@
 // of `npm run start:lean`, beside the bare passthrough, in the same run.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/memory.js [--rounds 3] [--duration 5]
-//       [--warmup 2]
+//       [--warmup 2] [--modes non-stream,stream]
 //
 // Each round starts every target afresh (in an order that rotates from round to round),
-// loads it with non-stream then stream-64 requests at 64 connections, waits SETTLE_S and
+// loads it with non-stream then stream-64 requests at 64 connections (or the modes given,
+// in their order: `--modes stream` is a process that only ever serves streams), waits SETTLE_S and
 // reads its RSS: so each reading is of one load, not of the whole run. The rig is the
 // latency scenario's: the target alone on CPU 0; mock, wrk and this orchestrator on CPU 1.
 
@@ -47,8 +48,13 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
       duration: { type: 'string', default: process.env.BENCH_DURATION_S ?? '5' },
       warmup: { type: 'string', default: process.env.BENCH_WARMUP_S ?? '2' },
+      modes: { type: 'string', default: process.env.BENCH_MODES ?? MODES.join(',') },
     },
   });
+  const modes = values.modes.split(',') as Mode[];
+  if (modes.length === 0 || modes.some((mode) => !MODES.includes(mode))) {
+    throw new Error(`--modes takes ${MODES.join(', ')} or both, comma-separated`);
+  }
   const rounds = Number(values.rounds);
   const durationS = Number(values.duration);
   const warmupS = Number(values.warmup);
@@ -69,7 +75,7 @@ async function main(): Promise<void> {
   const lean = startNodeFlags(packageJson, 'start:lean');
   pinSelf(LOAD_CPU);
   log(
-    `memory bench: about ${Math.ceil((rounds * 3 * 2 * (warmupS + durationS + 1) + rounds * 3 * (SETTLE_S + 2)) / 60)} min; npm start flags: ${flags.join(' ')}; lean flags: ${lean.join(' ')}`,
+    `memory bench: about ${Math.ceil((rounds * 3 * modes.length * (warmupS + durationS + 1) + rounds * 3 * (SETTLE_S + 2)) / 60)} min; npm start flags: ${flags.join(' ')}; lean flags: ${lean.join(' ')}`,
   );
 
   const tmp = mkdtempSync(join(tmpdir(), 'modelgate-memory-'));
@@ -99,9 +105,9 @@ async function main(): Promise<void> {
         const target = TARGETS[(round + k) % TARGETS.length];
         const server = await start(target);
         try {
-          await checkAnswers({ [target]: chatUrl(server.port) }, 64);
+          await checkAnswers({ [target]: chatUrl(server.port) }, 64, modes);
           const reading = { rps: {}, p99Us: {}, cpuUsPerRequest: {} } as Reading;
-          for (const mode of MODES) {
+          for (const mode of modes) {
             const run = (seconds: number) =>
               measure({
                 url: chatUrl(server.port),
@@ -126,8 +132,9 @@ async function main(): Promise<void> {
           reading.peakRssBytes = memory.peakRssBytes;
           readings[target].push(reading);
           log(
-            `round ${round + 1} ${target}: ${Math.round(reading.rps['non-stream'])} / ` +
-              `${Math.round(reading.rps.stream)} req/s, RSS ${mb(memory.rssBytes)} ` +
+            `round ${round + 1} ${target}: ` +
+              `${modes.map((mode) => Math.round(reading.rps[mode])).join(' / ')} req/s, ` +
+              `RSS ${mb(memory.rssBytes)} ` +
               `(peak ${mb(memory.peakRssBytes)})`,
           );
         } finally {
@@ -138,6 +145,7 @@ async function main(): Promise<void> {
 
     const report = formatMemoryRun({
       readings,
+      modes,
       flags,
       lean,
       rounds,
@@ -160,6 +168,8 @@ async function main(): Promise<void> {
 
 interface MemoryRun {
   readings: Record<Target, Reading[]>;
+  /** The modes each target served, in order. */
+  modes: readonly Mode[];
   /** The node options of npm start, and of npm run start:lean. */
   flags: string[];
   lean: string[];
@@ -172,7 +182,7 @@ interface MemoryRun {
 }
 
 export function formatMemoryRun(run: MemoryRun): string {
-  const { readings } = run;
+  const { readings, modes } = run;
   const base = readings.passthrough;
   // Per-round ratios to the passthrough of the same round, then their median.
   const ratio = (target: Target, mode: Mode): number =>
@@ -185,12 +195,12 @@ export function formatMemoryRun(run: MemoryRun): string {
       target === 'passthrough'
         ? target
         : `${target === 'sidecar' ? 'npm start' : 'npm run start:lean'}, \`${(target === 'sidecar' ? run.flags : run.lean).join(' ')}\``,
-      ...MODES.map((mode) => String(Math.round(m((r) => r.rps[mode])))),
-      ...MODES.map(
+      ...modes.map((mode) => String(Math.round(m((r) => r.rps[mode])))),
+      ...modes.map(
         (mode) => (target === 'passthrough' ? '1' : ratio(target, mode).toFixed(2)) + 'x',
       ),
-      ...MODES.map((mode) => String(Math.round(m((r) => r.cpuUsPerRequest[mode])))),
-      ...MODES.map((mode) => (m((r) => r.p99Us[mode]) / 1000).toFixed(2)),
+      ...modes.map((mode) => String(Math.round(m((r) => r.cpuUsPerRequest[mode])))),
+      ...modes.map((mode) => (m((r) => r.p99Us[mode]) / 1000).toFixed(2)),
       mb(median(steady)),
       mb(Math.max(...steady)),
       mb(m((r) => r.peakRssBytes)),
@@ -201,17 +211,20 @@ export function formatMemoryRun(run: MemoryRun): string {
     `# Memory against throughput, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `${run.rounds} rounds; in each, every target is started afresh, then loaded at ` +
-      `${CONNECTIONS} connections with non-stream and then stream-64 requests ` +
+      `${CONNECTIONS} connections with ${modes.map((mode) => (mode === 'stream' ? 'stream-64' : mode)).join(' and then ')} requests ` +
       `(${run.warmupS} s warm-up and ${run.durationS} s measured each); its RSS is read ` +
       `${SETTLE_S} s after the load. ${run.wrk}; Node ${process.version}. Figures are ` +
       'medians over rounds; ratios are medians of per-round ratios to the passthrough.',
     '',
     `Machine: ${machine()}. Repository at ${run.repository} when the run began.`,
     '',
-    '| target | non-stream req/s | stream req/s | non-stream ÷ passthrough | ' +
-      'stream ÷ passthrough | CPU µs/req non-stream | CPU µs/req stream | p99 ms non-stream | ' +
-      'p99 ms stream | steady RSS | largest steady RSS | peak RSS (VmHWM) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| target | ${[
+      ...modes.map((mode) => `${mode} req/s`),
+      ...modes.map((mode) => `${mode} ÷ passthrough`),
+      ...modes.map((mode) => `CPU µs/req ${mode}`),
+      ...modes.map((mode) => `p99 ms ${mode}`),
+    ].join(' | ')} | steady RSS | largest steady RSS | peak RSS (VmHWM) |`,
+    `|---|${'---:|'.repeat(modes.length * 4 + 3)}`,
     ...TARGETS.map(row),
     '',
     `Target for steady RSS: under ${mb(GOALS.maxRssBytes)}.`,

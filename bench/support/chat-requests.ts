@@ -18,9 +18,13 @@ export function requestBody(mode: Mode): string {
 }
 
 /** One request per target and mode; throws on the first answer that is not right. */
-export async function checkAnswers(urls: Record<string, string>, chunks: number): Promise<void> {
+export async function checkAnswers(
+  urls: Record<string, string>,
+  chunks: number,
+  modes: readonly Mode[] = ['non-stream', 'stream'],
+): Promise<void> {
   for (const [target, url] of Object.entries(urls)) {
-    for (const mode of ['non-stream', 'stream'] as const) {
+    for (const mode of modes) {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
