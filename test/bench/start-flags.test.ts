@@ -2,7 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startNodeFlags } from '../../bench/support/start-flags.js';
-import { START_NODE_OPTIONS, semiSpaceChosen } from '../../sidecar/cli/heap-option.js';
+import {
+  START_NODE_OPTIONS,
+  pretenuringOff,
+  semiSpaceChosen,
+} from '../../sidecar/cli/heap-option.js';
 
 describe('npm start and npm run start:lean', () => {
   const packageJson = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -21,17 +25,19 @@ describe('npm start and npm run start:lean', () => {
     },
   );
 
-  it('gives npm start 4 MB semi-spaces and no memory reducer, start:lean a smaller old generation and the reducer', () => {
+  it('gives npm start 4 MB semi-spaces and no memory reducer, start:lean a smaller old generation and the reducer, both no pretenuring', () => {
     expect(startNodeFlags(packageJson, 'start')).toEqual([
       '--max-semi-space-size=4',
       '--heap-growing-percent=100',
       '--v8-pool-size=1',
       '--no-memory-reducer',
+      '--no-allocation-site-pretenuring',
     ]);
     expect(startNodeFlags(packageJson, 'start:lean')).toEqual([
       '--max-semi-space-size=4',
       '--heap-growing-percent=30',
       '--v8-pool-size=1',
+      '--no-allocation-site-pretenuring',
     ]);
   });
 
@@ -49,6 +55,29 @@ describe('npm start and npm run start:lean', () => {
     expect(semiSpaceChosen([], '--inspect --max-semi-space-size=16')).toBe(true);
     expect(semiSpaceChosen(['--max-old-space-size=512'], '--max-semi-space-sizes=1')).toBe(false);
     expect(semiSpaceChosen([], undefined)).toBe(false);
+  });
+
+  it('tells pretenuring turned off from left on, the last of --no- and -- winning as in V8', () => {
+    expect(pretenuringOff(['--no-allocation-site-pretenuring'])).toBe(true);
+    expect(pretenuringOff(['--no_allocation_site_pretenuring', '--inspect'])).toBe(true);
+    expect(pretenuringOff([])).toBe(false);
+    expect(pretenuringOff(['--allocation-site-pretenuring'])).toBe(false);
+    expect(
+      pretenuringOff(['--no-allocation-site-pretenuring', '--allocation-site-pretenuring']),
+    ).toBe(false);
+    expect(
+      pretenuringOff(['--allocation-site-pretenuring', '--no-allocation-site-pretenuring']),
+    ).toBe(true);
+    expect(pretenuringOff(['--no-allocation-site-pretenuring-x'])).toBe(false);
+  });
+
+  it('node refuses the pretenuring option in NODE_OPTIONS, so only the command line is read', () => {
+    const run = spawnSync(process.execPath, ['-e', 'process.exit(0)'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '--no-allocation-site-pretenuring' },
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('not allowed in NODE_OPTIONS');
   });
 
   it('refuses a package.json whose script it cannot read', () => {

@@ -248,6 +248,7 @@ describe('the modelgate command', () => {
       expect(text()).toContain('no api_keys configured');
       // Started without npm start's heap option: the sidecar says which to use.
       expect(text()).toContain('"msg":"node runs with its default 16 MB semi-spaces"');
+      expect(text()).toContain('"msg":"node runs with allocation-site pretenuring"');
 
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
@@ -279,8 +280,9 @@ describe('the modelgate command', () => {
         await new Promise((r) => setTimeout(r, 50));
       const url = /"url":"([^"]+)"/.exec(text())![1];
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
-      // npm start passes the heap option, so no advice about it.
+      // npm start passes the V8 options, so no advice about them.
       expect(text()).not.toContain('default 16 MB semi-spaces');
+      expect(text()).not.toContain('allocation-site pretenuring');
 
       npm.kill('SIGTERM');
       await exited;
