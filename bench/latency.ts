@@ -16,10 +16,12 @@ import { checkAnswers, requestBody } from './support/chat-requests.js';
 import { plannedSeconds, preflight, readLatencyConfig } from './support/latency-config.js';
 import type { LatencyConfig } from './support/latency-config.js';
 import { formatLatencyRun, median, SETTLE_S, TARGETS } from './support/latency-report.js';
-import type { CellKey, LatencyRun, Measured, Mode, Target } from './support/latency-report.js';
+import type { CellKey, LatencyRun, Measured, Memory, Mode } from './support/latency-report.js';
+import type { Target } from './support/latency-report.js';
 import { memoryOf, pinSelf, sleep, type Pinned } from './support/processes.js';
 import { profileProxies, type Proxy } from './support/profile-proxies.js';
 import { chatUrl, LOAD_CPU, measure, PROXY_CPU, ROOT, sidecarConfig } from './support/rig.js';
+import { PASSTHROUGH_NODE_FLAGS } from './support/rig.js';
 import { startMock, startPassthroughProcess, startSidecarProcess } from './support/rig.js';
 import type { Server } from './support/rig.js';
 import { describeQuietRuns, measureQuietly, quietBudget } from './support/quiet-runs.js';
@@ -33,7 +35,14 @@ const PROXIES = ['passthrough', 'sidecar'] as const;
 
 interface Plan {
   cfg: LatencyConfig;
-  servers: Record<Target, Server>;
+  /**
+   * Each mode's own passthrough and sidecar; the mock is shared. A process that has served
+   * one kind of request only is what a pod with one kind of traffic runs, and it can differ
+   * from one that served both: V8's decisions (what it compiles, which allocations it puts
+   * straight into the old generation) follow what the process has seen (bench/README.md,
+   * "One process per mode").
+   */
+  servers: Record<Mode, Record<Target, Server>>;
   scripts: Record<Mode, string>;
 }
 
@@ -46,20 +55,25 @@ const RESUME_SETTLE_MS = 250;
  * sweeping and V8's memory reducer runs full collections seconds later (the sidecar used
  * 50 ms of CPU in the 12 s after a stream load), in bursts on the core the measured proxy
  * should have to itself. Paused, it does that work in its own next run. Direct runs pause
- * both proxies.
+ * every proxy.
  */
-async function runAlone(plan: Plan, target: Target): Promise<void> {
-  for (const proxy of PROXIES) if (proxy !== target) plan.servers[proxy].proc.pause();
-  if (target !== 'direct' && plan.servers[target].proc.resume()) await sleep(RESUME_SETTLE_MS);
+async function runAlone(plan: Plan, mode: Mode, target: Target): Promise<void> {
+  for (const other of MODES) {
+    for (const proxy of PROXIES) {
+      if (other !== mode || proxy !== target) plan.servers[other][proxy].proc.pause();
+    }
+  }
+  const server = plan.servers[mode][target];
+  if (target !== 'direct' && server.proc.resume()) await sleep(RESUME_SETTLE_MS);
 }
 
 async function measureCell(plan: Plan, key: CellKey, target: Target, seconds: number) {
-  await runAlone(plan, target);
-  const server = plan.servers[target];
+  await runAlone(plan, key.mode, target);
+  const server = plan.servers[key.mode][target];
   return measure({
     url: chatUrl(server.port),
     pid: server.proc.pid,
-    mockPid: plan.servers.direct.proc.pid,
+    mockPid: plan.servers[key.mode].direct.proc.pid,
     scriptPath: plan.scripts[key.mode],
     connections: key.connections,
     seconds,
@@ -120,12 +134,15 @@ function rigLines(
   return [
     `Machine: ${machine()}, shared with other work: figures are medians of rounds.`,
     `Pinning: the proxy under test alone on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}), ` +
-      'the other proxy paused (SIGSTOP) meanwhile; mock, wrk (1 thread) and the orchestrator ' +
-      `on CPU ${LOAD_CPU}.`,
+      'the other proxies paused (SIGSTOP) meanwhile; mock, wrk (1 thread) and the ' +
+      `orchestrator on CPU ${LOAD_CPU}.`,
+    'Each mode has its own passthrough and sidecar processes, which serve only that ' +
+      "mode's requests; the RSS rows give the larger of a target's two processes.",
     `Node ${process.version}; ${wrk}; repository at ${repository} when the run began; ` +
       `sidecar ${build.startsWith('..') ? cfg.sidecarMain : build}, ` +
       `${cfg.sidecarHttp} front, node options of npm start ` +
-      `(${nodeFlags.join(' ') || 'none'}).`,
+      `(${nodeFlags.join(' ') || 'none'}); the passthrough's: ` +
+      `${PASSTHROUGH_NODE_FLAGS.join(' ')}.`,
     `${cfg.rounds} rounds × ${cfg.durationS} s per cell and target after a ${cfg.warmupS} s ` +
       'warm-up per cell and target; the three targets run back to back within each round.',
     describeQuietRuns(budget),
@@ -166,8 +183,6 @@ async function main(): Promise<void> {
   try {
     const mock = await startMock(cfg.chunks);
     running.push(mock.proc);
-    const passthrough = await startPassthroughProcess(mock.port);
-    running.push(passthrough.proc);
     const configPath = join(tmp, 'sidecar.yaml');
     writeFileSync(configPath, sidecarConfig(mock.port));
     // With the node options `npm start` gives it: the bench measures what users run.
@@ -177,38 +192,46 @@ async function main(): Promise<void> {
       http: cfg.sidecarHttp,
       nodeFlags: startNodeFlags(readFileSync(join(ROOT, 'package.json'), 'utf8'), 'start'),
     };
-    const sidecar = await startSidecarProcess(sidecarStart);
-    running.push(sidecar.proc);
-
-    const servers = { direct: mock, passthrough, sidecar };
-    await checkAnswers(
-      {
-        direct: chatUrl(mock.port),
-        passthrough: chatUrl(passthrough.port),
-        sidecar: chatUrl(sidecar.port),
-      },
-      cfg.chunks,
-    );
+    const servers = {} as Plan['servers'];
+    for (const mode of MODES) {
+      const passthrough = await startPassthroughProcess(mock.port);
+      running.push(passthrough.proc);
+      const sidecar = await startSidecarProcess(sidecarStart);
+      running.push(sidecar.proc);
+      servers[mode] = { direct: mock, passthrough, sidecar };
+      // Each answers one request of its own mode only before the load.
+      const urls = { passthrough: chatUrl(passthrough.port), sidecar: chatUrl(sidecar.port) };
+      await checkAnswers({ direct: chatUrl(mock.port), ...urls }, cfg.chunks, [mode]);
+    }
     const scripts = { 'non-stream': join(tmp, 'non-stream.lua'), stream: join(tmp, 'stream.lua') };
     for (const mode of MODES) writeWrkScript(scripts[mode], requestBody(mode));
 
     const { cells, budget } = await runCells({ cfg, servers, scripts });
-    for (const proxy of PROXIES) servers[proxy].proc.resume();
+    for (const mode of MODES) for (const proxy of PROXIES) servers[mode][proxy].proc.resume();
     await sleep(SETTLE_S * 1000);
+    const larger = (proxy: Proxy): Memory => {
+      const [a, b] = MODES.map((mode) => memoryOf(servers[mode][proxy].proc.pid));
+      return {
+        rssBytes: Math.max(a.rssBytes, b.rssBytes),
+        peakRssBytes: Math.max(a.peakRssBytes, b.peakRssBytes),
+      };
+    };
     const run: LatencyRun = {
       date: new Date(),
       rig: rigLines(cfg, wrk, repository, budget, sidecarStart.nodeFlags),
       chunks: cfg.chunks,
       cells,
       memory: {
-        sidecar: memoryOf(sidecar.proc.pid),
-        passthrough: memoryOf(passthrough.proc.pid),
+        sidecar: larger('sidecar'),
+        passthrough: larger('passthrough'),
         mock: memoryOf(mock.proc.pid),
       },
     };
 
     if (cfg.profile) {
-      await Promise.all([sidecar.proc.stop(), passthrough.proc.stop()]);
+      await Promise.all(
+        MODES.flatMap((mode) => PROXIES.map((proxy) => servers[mode][proxy].proc.stop())),
+      );
       const top = Math.max(...cfg.connections);
       const cpuPerRequest = (target: Proxy, mode: Mode): number => {
         const cell = cells.find((c) => c.key.mode === mode && c.key.connections === top)!;

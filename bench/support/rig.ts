@@ -41,12 +41,23 @@ export function startMock(chunks: number): Promise<Server> {
   });
 }
 
+/**
+ * node's defaults but for one: V8's memory reducer runs a full collection once a process
+ * goes quiet, and the latency scenario keeps each proxy paused for a minute or more between
+ * its runs. After such pauses a passthrough that served only streams fell from about 16,500
+ * to 11,000 streams a second and stayed there (rounds 2-4 of a latency run, 2026-12-05;
+ * bench/README.md, "One process per mode"). The sidecar runs without the reducer too (npm
+ * start), so the two start even.
+ */
+export const PASSTHROUGH_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
 export function startPassthroughProcess(mockPort: number, cpuProfDir?: string): Promise<Server> {
   return startServer({
     name: 'passthrough',
     cpu: PROXY_CPU,
     command: process.execPath,
     args: [
+      ...PASSTHROUGH_NODE_FLAGS,
       ...profilerFlags(cpuProfDir),
       join(DIST, 'bench/baseline-passthrough.js'),
       ...['--upstream', `http://127.0.0.1:${mockPort}`],
