@@ -19,6 +19,7 @@ import { GOALS, mb, median, SETTLE_S, type Mode } from './support/latency-report
 import { memoryOf, pinSelf, sleep } from './support/processes.js';
 import { chatUrl, DIST, LOAD_CPU, measure, ROOT, sidecarConfig } from './support/rig.js';
 import { startMock, startPassthroughProcess, startSidecarProcess } from './support/rig.js';
+import { PASSTHROUGH_NODE_FLAGS } from './support/rig.js';
 import type { Server } from './support/rig.js';
 import { machine, repositoryState } from './support/provenance.js';
 import { startNodeFlags } from './support/start-flags.js';
@@ -193,7 +194,7 @@ export function formatMemoryRun(run: MemoryRun): string {
     const steady = rs.map((r) => r.steadyRssBytes);
     const cells = [
       target === 'passthrough'
-        ? target
+        ? `passthrough, \`${PASSTHROUGH_NODE_FLAGS.join(' ')}\``
         : `${target === 'sidecar' ? 'npm start' : 'npm run start:lean'}, \`${(target === 'sidecar' ? run.flags : run.lean).join(' ')}\``,
       ...modes.map((mode) => String(Math.round(m((r) => r.rps[mode])))),
       ...modes.map(

@@ -81,15 +81,20 @@ async function start(argv: string[]): Promise<void> {
   }
   // npm start passes these; a plain `node dist/sidecar/main.js` or the bin does not (a
   // shebang cannot carry them everywhere: busybox's env has no -S).
-  const advice = `run node with ${START_NODE_OPTIONS.join(' ')} as npm start does; see README "Memory"`;
+  const advice = (why: string) =>
+    `run node with ${START_NODE_OPTIONS.join(' ')} as npm start does (${why}); see README "Memory"`;
   if (!semiSpaceChosen(process.execArgv, process.env.NODE_OPTIONS)) {
     logger.info('node runs with its default 16 MB semi-spaces', {
-      advice: `${advice} (a smaller young generation keeps p99 steady under sustained load; the others keep memory down and compiled code across idle spells)`,
+      advice: advice(
+        'a smaller young generation keeps p99 steady under sustained load; the others keep memory down and compiled code across idle spells',
+      ),
     });
   }
   if (!pretenuringOff(process.execArgv)) {
     logger.info('node runs with allocation-site pretenuring', {
-      advice: `${advice} (under streamed load, pretenuring set off full collections every 85-100 ms and cost about a quarter of the throughput)`,
+      advice: advice(
+        'under streamed load, pretenuring set off full collections every 85-100 ms and cost about a quarter of the throughput',
+      ),
     });
   }
   if (!configPath) {
