@@ -50,12 +50,12 @@ interface Plan {
 const RESUME_SETTLE_MS = 250;
 
 /**
- * Only `target` may run on the proxy core: the other proxy is paused (SIGSTOP), because an
- * idle proxy is not idle for long after a load. Its collector finishes marking and
- * sweeping and V8's memory reducer runs full collections seconds later (the sidecar used
- * 50 ms of CPU in the 12 s after a stream load), in bursts on the core the measured proxy
- * should have to itself. Paused, it does that work in its own next run. Direct runs pause
- * every proxy.
+ * Only `target` may run on the proxy core: every other proxy, of either mode, is paused
+ * (SIGSTOP), because an idle proxy is not idle for long after a load. Its collector
+ * finishes marking and sweeping and V8's memory reducer runs full collections seconds
+ * later (the sidecar used 50 ms of CPU in the 12 s after a stream load), in bursts on the
+ * core the measured proxy should have to itself. Paused, it does that work in its own next
+ * run. Direct runs pause every proxy.
  */
 async function runAlone(plan: Plan, mode: Mode, target: Target): Promise<void> {
   for (const other of MODES) {

@@ -52,9 +52,9 @@ async function main(): Promise<void> {
       modes: { type: 'string', default: process.env.BENCH_MODES ?? MODES.join(',') },
     },
   });
-  const modes = values.modes.split(',') as Mode[];
-  if (modes.length === 0 || modes.some((mode) => !MODES.includes(mode))) {
-    throw new Error(`--modes takes ${MODES.join(', ')} or both, comma-separated`);
+  const modes = values.modes.split(',').map((mode) => mode.trim()) as Mode[];
+  if (modes.some((mode) => !MODES.includes(mode)) || new Set(modes).size !== modes.length) {
+    throw new Error(`--modes takes ${MODES.join(', ')} or both, comma-separated, each once`);
   }
   const rounds = Number(values.rounds);
   const durationS = Number(values.duration);

@@ -44,8 +44,8 @@ export function startMock(chunks: number): Promise<Server> {
 /**
  * node's defaults but for one: V8's memory reducer runs a full collection once a process
  * goes quiet, and the latency scenario keeps each proxy paused for a minute or more between
- * its runs. After such pauses a passthrough that served only streams fell from about 16,500
- * to 11,000 streams a second and stayed there (rounds 2-5 of latency-2026-12-05-27;
+ * its runs. After such pauses a passthrough that served only streams fell from 16,809
+ * streams a second in round 1 to 10,807-11,860 in rounds 2-5 (latency-2026-12-05-27;
  * bench/README.md, "One process per mode"). The sidecar runs without the reducer too (npm
  * start), so the two start even.
  */

@@ -4,8 +4,10 @@
 // collections. The memory reducer's collections, run when a busy process goes quiet, were
 // seen to throw away the optimized code of tens of functions (V8: "weak objects"). And
 // V8's allocation-site pretenuring, once it decides that a site's objects live long, puts
-// them straight into the old generation; under streamed load that sent a sidecar into full
-// collections every 85-100 ms, at about 0.75x its throughput without it.
+// them straight into the old generation: a sidecar started straight into streamed load at
+// 64 connections then ran full collections every 85-100 ms, at about three quarters of the
+// throughput it had without it (9,350 against 12,500 streams/s, bench/results/memory-*-15
+// and -16).
 
 export const START_NODE_OPTIONS = [
   '--max-semi-space-size=4',
@@ -28,7 +30,8 @@ export function semiSpaceChosen(execArgv: readonly string[], nodeOptions = ''): 
 export function pretenuringOff(execArgv: readonly string[]): boolean {
   let off = false;
   for (const option of execArgv) {
-    const named = /^--(no[-_])?allocation[-_]site[-_]pretenuring$/.exec(option);
+    // V8 takes `--no-x`, `--no_x` and `--nox` alike.
+    const named = /^--(no[-_]?)?allocation[-_]site[-_]pretenuring$/.exec(option);
     if (named !== null) off = named[1] !== undefined;
   }
   return off;

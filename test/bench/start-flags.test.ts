@@ -68,7 +68,9 @@ describe('npm start and npm run start:lean', () => {
     expect(
       pretenuringOff(['--allocation-site-pretenuring', '--no-allocation-site-pretenuring']),
     ).toBe(true);
+    expect(pretenuringOff(['--noallocation-site-pretenuring'])).toBe(true);
     expect(pretenuringOff(['--no-allocation-site-pretenuring-x'])).toBe(false);
+    expect(pretenuringOff(['--not-allocation-site-pretenuring'])).toBe(false);
   });
 
   it('node refuses the pretenuring option in NODE_OPTIONS, so only the command line is read', () => {
