@@ -15,7 +15,7 @@ import { createLogger } from '../sidecar/observe/logger.js';
 import type { Transport, UpstreamRequest, UpstreamResponse } from '../sidecar/providers/adapter.js';
 import { buildAnswers } from './mocks/openai-mock.js';
 import { requestBody } from './support/chat-requests.js';
-import { median, type Mode } from './support/latency-report.js';
+import { median, modeLabel, type Mode } from './support/latency-report.js';
 import { pinSelf } from './support/processes.js';
 import { machine, repositoryState } from './support/provenance.js';
 import { ROOT } from './support/rig.js';
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     }
     const floor = median(cpu.floor);
     const sidecar = median(cpu.sidecar);
-    const label = mode === 'stream' ? `stream-${CHUNKS}` : mode;
+    const label = modeLabel(mode, CHUNKS);
     rows.push(
       `| ${label} | ${floor.toFixed(1)} | ${sidecar.toFixed(1)} | ` +
         `+${(sidecar - floor).toFixed(1)} | ${Math.min(...cpu.sidecar).toFixed(1)}–` +

@@ -210,10 +210,10 @@ async function main(): Promise<void> {
     for (const mode of MODES) for (const proxy of PROXIES) servers[mode][proxy].proc.resume();
     await sleep(SETTLE_S * 1000);
     const larger = (proxy: Proxy): Memory => {
-      const [a, b] = MODES.map((mode) => memoryOf(servers[mode][proxy].proc.pid));
+      const each = MODES.map((mode) => memoryOf(servers[mode][proxy].proc.pid));
       return {
-        rssBytes: Math.max(a.rssBytes, b.rssBytes),
-        peakRssBytes: Math.max(a.peakRssBytes, b.peakRssBytes),
+        rssBytes: Math.max(...each.map((m) => m.rssBytes)),
+        peakRssBytes: Math.max(...each.map((m) => m.peakRssBytes)),
       };
     };
     const run: LatencyRun = {

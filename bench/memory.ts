@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkAnswers, requestBody } from './support/chat-requests.js';
-import { GOALS, mb, median, SETTLE_S, type Mode } from './support/latency-report.js';
+import { GOALS, mb, median, modeLabel, SETTLE_S, type Mode } from './support/latency-report.js';
 import { memoryOf, pinSelf, sleep } from './support/processes.js';
 import { chatUrl, DIST, LOAD_CPU, measure, ROOT, sidecarConfig } from './support/rig.js';
 import { startMock, startPassthroughProcess, startSidecarProcess } from './support/rig.js';
@@ -212,7 +212,7 @@ export function formatMemoryRun(run: MemoryRun): string {
     `# Memory against throughput, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `${run.rounds} rounds; in each, every target is started afresh, then loaded at ` +
-      `${CONNECTIONS} connections with ${modes.map((mode) => (mode === 'stream' ? 'stream-64' : mode)).join(' and then ')} requests ` +
+      `${CONNECTIONS} connections with ${modes.map((mode) => modeLabel(mode, 64)).join(' and then ')} requests ` +
       `(${run.warmupS} s warm-up and ${run.durationS} s measured each); its RSS is read ` +
       `${SETTLE_S} s after the load. ${run.wrk}; Node ${process.version}. Figures are ` +
       'medians over rounds; ratios are medians of per-round ratios to the passthrough.',

@@ -85,6 +85,11 @@ export function ratios(cell: LatencyRun['cells'][number]) {
 const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 3 : 1);
 const plusMs = (us: number): string => `${us >= 0 ? '+' : '−'}${ms(Math.abs(us))}`;
 /** Bytes as megabytes (MiB) with one decimal, as every report prints memory. */
+/** A mode as the reports name it: `stream-64` for streams of 64 content chunks. */
+export function modeLabel(mode: Mode, chunks: number): string {
+  return mode === 'stream' ? `stream-${chunks}` : mode;
+}
+
 export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (n: number): string => (Number.isNaN(n) ? '?' : `${Math.round(n)}%`);
@@ -116,9 +121,8 @@ export function formatLatencyRun(run: LatencyRun): string {
               plusMs(pairedMedian(rounds, direct, (t, d) => t.p50Us - d.p50Us)),
               plusMs(pairedMedian(rounds, direct, (t, d) => t.p99Us - d.p99Us)),
             ];
-      const modeLabel = mode === 'stream' ? `stream-${run.chunks}` : mode;
       out.push(
-        `| ${modeLabel} | ${connections} | ${LABEL[target]} | ${int(median(rps))} | ` +
+        `| ${modeLabel(mode, run.chunks)} | ${connections} | ${LABEL[target]} | ${int(median(rps))} | ` +
           `${int(Math.min(...rps))}–${int(Math.max(...rps))} | ` +
           `${ms(median(rounds.map((r) => r.p50Us)))} | ` +
           `${ms(median(rounds.map((r) => r.p99Us)))} | ` +
@@ -151,7 +155,7 @@ function formatGoals(run: LatencyRun): string[] {
   const cellOf = (mode: Mode, connections: number) =>
     run.cells.find((c) => c.key.mode === mode && c.key.connections === connections);
   const conns = [...new Set(run.cells.map((c) => c.key.connections))].sort((a, b) => b - a);
-  const label = (mode: Mode): string => (mode === 'stream' ? `stream-${run.chunks}` : mode);
+  const label = (mode: Mode): string => modeLabel(mode, run.chunks);
 
   const out = [
     '',

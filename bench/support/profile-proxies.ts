@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAreaComparison, formatFunctionDiff, formatOwnInclusive } from '../profile-top.js';
 import { formatProfile, summarizeProfile, type ProfiledRun } from '../profile-top.js';
-import type { Mode } from './latency-report.js';
+import { modeLabel, type Mode } from './latency-report.js';
 import { chatUrl, measure, ROOT, startPassthroughProcess, startSidecarProcess } from './rig.js';
 import type { SidecarStart } from './rig.js';
 
@@ -68,7 +68,7 @@ export async function profileProxies(plan: ProfilePlan): Promise<string> {
     const sidecar = await profileOne(plan, 'sidecar', mode);
     const passthrough = await profileOne(plan, 'passthrough', mode);
     parts.push(
-      `### ${mode === 'stream' ? `stream-${plan.chunks}` : mode}, ${plan.connections} connections`,
+      `### ${modeLabel(mode, plan.chunks)}, ${plan.connections} connections`,
       '',
       `Profiles kept as bench/results/latency-{sidecar,passthrough}-${mode}.cpuprofile.tmp ` +
         '(git-ignored; open in Chrome DevTools, or `node dist/bench/profile-top.js FILE`).',
