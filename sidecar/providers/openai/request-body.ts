@@ -24,7 +24,7 @@ export interface BodyEdit {
 export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buffer | string {
   const options = body.stream_options as { include_usage?: unknown } | undefined | null;
   const needsUsage = edit.includeUsage && options?.include_usage !== true;
-  const modelAt = modelValue(raw, body.model as string, edit.modelKeyAt ?? scanJsonBody(raw));
+  const modelAt = modelValue(raw, edit.modelKeyAt ?? scanJsonBody(raw));
   // The bytes name the model more than once, or spell its key with escapes: a provider
   // might read another model than the one routed and priced; one reserialized key it is.
   if (modelAt === undefined) return reserialize(body, edit, needsUsage);
@@ -59,36 +59,26 @@ function reserialize(body: JsonObject, edit: BodyEdit, needsUsage: boolean): str
 /**
  * The byte range of the top-level model value, when the body names the model exactly once,
  * under a plain `"model"` key (at `key`, found by scanJsonBody; -1 when there is no such
- * key), with the value spelled as JSON.stringify spells it; undefined otherwise.
+ * key); undefined otherwise. The value may be spelled with escapes (`"m\/ok"`, as PHP's
+ * json_encode writes a slash): the body parsed, and its one model key holds a string, so
+ * the string that starts after the colon is the model, however it is spelled.
  */
-function modelValue(
-  raw: Buffer,
-  model: string,
-  key: number,
-): { start: number; end: number } | undefined {
+function modelValue(raw: Buffer, key: number): { start: number; end: number } | undefined {
   if (key === -1) return undefined;
   let i = skipSpace(raw, key + MODEL_KEY_BYTES);
   if (raw[i] !== COLON) return undefined;
   i = skipSpace(raw, i + 1);
-  const end = stringifiedAt(raw, i, model);
+  const end = stringEnd(raw, i);
   return end === -1 ? undefined : { start: i, end };
 }
 
-/**
- * Where JSON.stringify(text), found at `at` in `raw`, ends; -1 when it is not there. Text
- * of plain ASCII is compared character by character, anything else as encoded bytes.
- */
-function stringifiedAt(raw: Buffer, at: number, text: string): number {
+/** Where the JSON string that opens at `at` ends (past its closing quote); -1 if none. */
+function stringEnd(raw: Buffer, at: number): number {
   if (raw[at] !== QUOTE) return -1;
-  let j = at + 1;
-  for (let k = 0; k < text.length; k++, j++) {
-    const c = text.charCodeAt(k);
-    if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) {
-      const literal = Buffer.from(JSON.stringify(text));
-      const end = at + literal.length;
-      return raw.subarray(at, end).equals(literal) ? end : -1;
-    }
-    if (raw[j] !== c) return -1;
+  for (let j = at + 1; j < raw.length; j++) {
+    const c = raw[j];
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) j++;
   }
-  return raw[j] === QUOTE ? j + 1 : -1;
+  return -1;
 }

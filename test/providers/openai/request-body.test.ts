@@ -82,6 +82,18 @@ describe('upstreamBody', () => {
     expect(out.toString()).toBe(text.replace('"model":"fast"', '"model":"slow"'));
   });
 
+  it('patches in the bytes when the model value is spelled with escapes (numbers kept)', () => {
+    // PHP's json_encode escapes slashes by default; \u escapes and an escaped quote too.
+    for (const spelled of ['m\\/ok', 'm\\u002fok', 'a\\"b']) {
+      const text = `{"model":"${spelled}","messages":[],"n":9007199254740993,"x":2.50,"y":1e3}`;
+      const raw = Buffer.from(text);
+      const out = upstreamBody(raw, JSON.parse(text), { target: 'slow', includeUsage: false });
+      expect(out.toString()).toBe(
+        '{"model":"slow","messages":[],"n":9007199254740993,"x":2.50,"y":1e3}',
+      );
+    }
+  });
+
   it('switches usage on for streams without stream_options, in the bytes', () => {
     const raw = encode({ model: 'm', stream: true, messages: [] });
     const { json } = edit(raw, 'm', true);
