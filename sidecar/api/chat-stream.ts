@@ -94,11 +94,27 @@ export class StreamRelay {
 
   /**
    * The upstream closed without its terminator. If every choice had already finished, the
-   * answer is whole and only `[DONE]` was missing; otherwise the stream was cut.
+   * answer is whole and only `[DONE]` was missing; otherwise the stream was cut. The usage
+   * chunk comes after the last finish (we always ask for it): a close before it may be a
+   * cut too. The client that asked for usage is told so; for one that did not, the answer
+   * is whole, and only the log line says why it carries no tokens.
    */
   upstreamEnded(cut: boolean): void {
     if (this.state === State.Ended) return;
-    if (!cut && this.finished.size >= this.opts.choices) return this.complete();
+    const { ctx } = this.opts;
+    if (!cut && this.finished.size >= this.opts.choices) {
+      if (ctx.usage !== undefined) return this.complete();
+      if (!this.opts.clientWantsUsage) {
+        ctx.errorDetail = 'eof_before_usage';
+        return this.complete();
+      }
+      return this.fail({
+        code: 'GW_ERR_STREAM_INTERRUPTED',
+        status: 502,
+        message: 'The provider stream ended after the answer but before its usage chunk.',
+        detail: 'eof_before_usage',
+      });
+    }
     this.fail({
       code: 'GW_ERR_STREAM_INTERRUPTED',
       status: 502,

@@ -4,6 +4,9 @@ import type { RequestContext } from '../../sidecar/api/context.js';
 import type { HttpReply } from '../../sidecar/http/types.js';
 import { OpenAIStreamDecoder } from '../../sidecar/providers/openai/stream-decoder.js';
 import { chatStream } from '../support/mock-openai.js';
+import { relayStream } from '../support/stream-relay.js';
+
+const cctx = { providerId: 'p', secrets: [] };
 
 /**
  * An OpenAI decoder and a relay whose reply records what it was handed: as views of the
@@ -93,5 +96,45 @@ describe('the stream relay', () => {
     expect(handed[0].buffer).not.toBe(read.buffer);
     const expected = events.filter((e) => !e.includes('"prompt_tokens"')).join('');
     expect(Buffer.from(handed[0]).toString()).toBe(expected);
+  });
+});
+
+describe('a stream that closes after its last finish, without [DONE]', () => {
+  /** The mock's events up to and including the finish chunk: no usage chunk, no [DONE]. */
+  const upToFinish = (): Buffer => {
+    const events = chatStream({ model: 'm', pieces: ['Hi', ' there'], includeUsage: true });
+    const finish = events.findIndex((e) => e.includes('"finish_reason":"stop"'));
+    return Buffer.from(events.slice(0, finish + 1).join(''));
+  };
+  const withUsage = (): Buffer => {
+    const events = chatStream({ model: 'm', pieces: ['Hi', ' there'], includeUsage: true });
+    return Buffer.from(events.filter((e) => !e.includes('[DONE]')).join(''));
+  };
+
+  it('ends with an error event, not [DONE], when the usage the client asked for never came', () => {
+    const out = relayStream(new OpenAIStreamDecoder(cctx), [upToFinish()], { wantsUsage: true });
+    expect(out.body).toContain('Hi');
+    expect(out.body).not.toContain('[DONE]');
+    expect(out.body).toContain('"code":"GW_ERR_STREAM_INTERRUPTED"');
+    expect(out.outcome).toBe('stream_interrupted');
+    expect(out.errorDetail).toBe('eof_before_usage');
+  });
+
+  it('finishes the whole answer for a client that did not ask for usage, and logs why none', () => {
+    const out = relayStream(new OpenAIStreamDecoder(cctx), [upToFinish()], { wantsUsage: false });
+    expect(out.body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(out.body).not.toContain('"error"');
+    expect(out.outcome).toBe('ok');
+    expect(out.failure).toBe(undefined);
+    expect(out.usage).toBe(undefined);
+    expect(out.errorDetail).toBe('eof_before_usage');
+  });
+
+  it('adds only the missing [DONE] when the usage chunk came', () => {
+    const out = relayStream(new OpenAIStreamDecoder(cctx), [withUsage()], { wantsUsage: true });
+    expect(out.body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(out.failure).toBe(undefined);
+    expect(out.errorDetail).toBe(undefined);
+    expect(out.usage).toMatchObject({ promptTokens: expect.any(Number) });
   });
 });

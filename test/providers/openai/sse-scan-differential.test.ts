@@ -661,7 +661,8 @@ describe('cases that once failed', () => {
     const last = 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
     const stream = bytesOf(tok('a') + both + last);
     const expected = relayed(new ReferenceDecoder(), [stream], 2);
-    expect(expected.failure).toBe(undefined); // both choices finished: the answer is whole
+    // Both choices finished: only the usage chunk (asked for) and [DONE] were missing.
+    expect(expected.errorDetail).toBe('eof_before_usage');
     expect(relayed(withKernel(), [stream], 2)).toEqual(expected);
   });
 
@@ -670,7 +671,7 @@ describe('cases that once failed', () => {
       'data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null,"finish\\u005freason":"stop"}]}\n\n';
     const stream = bytesOf(tok('a') + escaped);
     const expected = relayed(new ReferenceDecoder(), [stream], 1);
-    expect(expected.failure).toBe(undefined);
+    expect(expected.errorDetail).toBe('eof_before_usage'); // the finish was seen
     expect(relayed(withKernel(), [stream], 1)).toEqual(expected);
   });
 

@@ -209,7 +209,8 @@ for (const [how, matcher] of MATCHERS) {
         // A finish inside a run, then EOF without [DONE]: the stream is whole only if it was seen.
         const cut = b(role + tok('a') + tok('b') + rawTok('"c"', 'x', '"stop"'));
         const ref = expectInvariant(cut);
-        expect(ref.failure).toBe(undefined);
+        // Seen: what is missing is the usage chunk the client asked for, not a finish.
+        expect(ref.errorDetail).toBe('eof_before_usage');
         const unfinished = b(role + tok('a') + tok('b') + tok('c'));
         expect(expectInvariant(unfinished).errorDetail).toBe('eof_without_finish');
       });
@@ -316,7 +317,7 @@ for (const [how, matcher] of MATCHERS) {
             finishEv('length', 0),
         );
         const ref = expectInvariant(stream, { choices: 2 });
-        expect(ref.failure).toBe(undefined);
+        expect(ref.errorDetail).toBe('eof_before_usage'); // both finishes seen
         const missing = b(stream.toString().slice(0, -finishEv('length', 0).length));
         expect(expectInvariant(missing, { choices: 2 }).errorDetail).toBe('eof_without_finish');
       });
@@ -566,7 +567,7 @@ for (const [how, matcher] of MATCHERS) {
         ]);
         const ref = eventByEvent(stream);
         expect(semantic(stream)).toEqual(ref);
-        expect(ref.failure).toBe(undefined); // the finish was seen; only [DONE] was missing
+        expect(ref.errorDetail).toBe('eof_before_usage'); // the finish was seen
         expect(fast([stream])).toEqual(ref);
       });
 
@@ -601,7 +602,7 @@ for (const [how, matcher] of MATCHERS) {
           role + role.replace('"index":0', '"index":1') + both + finishEv('stop', 0),
         );
         const ref = semantic(stream, { choices: 2 });
-        expect(ref.failure).toBe(undefined);
+        expect(ref.errorDetail).toBe('eof_before_usage'); // both finishes seen
         expect(eventByEvent(stream, { choices: 2 })).toEqual(ref);
       });
 
@@ -612,7 +613,7 @@ for (const [how, matcher] of MATCHERS) {
         );
         const stream = b(role + tok('a') + dup);
         const ref = semantic(stream);
-        expect(ref.failure).toBe(undefined);
+        expect(ref.errorDetail).toBe('eof_before_usage'); // the finish was seen
         expect(eventByEvent(stream)).toEqual(ref);
       });
 
