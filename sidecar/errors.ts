@@ -101,7 +101,7 @@ export const ERRORS = {
     type: 'api_error',
     grpc: 'UNAVAILABLE',
     summary:
-      "The provider refused the credential: the sidecar's own (a gateway fault, 502), or one you passed in an x-pass-* header (401).",
+      "The provider refused the credential: the sidecar's own (a gateway fault, 502), or one you passed in an x-pass-* header (401, type authentication_error).",
   },
   GW_ERR_UPSTREAM_PERMISSION: {
     status: 403,
@@ -207,7 +207,10 @@ export class GatewayError extends Error {
   }
 
   get type(): string {
-    return ERRORS[this.code].type;
+    // A code may leave with another status than its own: GW_ERR_UPSTREAM_AUTH is a 401 when
+    // the refused credential was the caller's (x-pass-*). A 401's type is the one OpenAI
+    // gives a 401, whatever the code's own.
+    return this.status === 401 ? 'authentication_error' : ERRORS[this.code].type;
   }
 
   /** The client-facing envelope: never the cause, never upstream bodies. */

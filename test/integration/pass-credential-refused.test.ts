@@ -129,6 +129,8 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
 
     expect(seen.status).toBe(401);
     expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
+    // The type OpenAI gives a 401, as the Anthropic-shaped answer below has it too.
+    expect(seen.json.error.type).toBe('authentication_error');
     expect(seen.json.error.message).toBe(
       'Provider "up" refused the credential passed in the x-pass-authorization header.',
     );
