@@ -45,19 +45,45 @@ export function isContextLengthMessage(message: string): boolean {
   return CONTEXT_PATTERNS.some((re) => re.test(message));
 }
 
+/** Key shapes of the vendors a provider might quote; a global twin does the masking. */
+const KEY_SHAPE = /\b(sk|pk|rk|gsk|xai|key)[-_][A-Za-z0-9_*\-]{6,}/;
+const KEY_SHAPES = new RegExp(KEY_SHAPE.source, 'g');
+const BEARER = /Bearer\s+\S/i;
+const BEARERS = /Bearer\s+\S+/gi;
+
+/** A configured or passed secret shorter than this is not searched for: it would mask noise. */
+const MIN_SECRET_CHARS = 4;
+
 /**
  * Provider messages may quote part of a credential ("Incorrect API key provided: sk-ab***").
  * Anything shaped like a key is masked before a message reaches a client or a log.
  */
 export function scrubMessage(message: string, secrets: readonly string[] = []): string {
-  let out = message;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out
-    .replace(/\b(sk|pk|rk|gsk|xai|key)[-_][A-Za-z0-9_*\-]{6,}/g, '$1-***')
-    .replace(/Bearer\s+\S+/gi, 'Bearer ***')
+  return maskSecrets(message, secrets)
+    .replace(KEY_SHAPES, '$1-***')
+    .replace(BEARERS, 'Bearer ***')
     .slice(0, 2000);
+}
+
+/** `text` with every occurrence of each of `secrets` replaced by `***`. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_CHARS || !out.includes(secret)) continue;
+    out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/**
+ * Whether scrubMessage would change `text`, bar its length cap: one search per secret and
+ * two regular-expression tests, no allocation. For values that are almost always clean.
+ */
+export function mayHoldSecret(text: string, secrets: readonly string[]): boolean {
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_CHARS && text.includes(secret)) return true;
+  }
+  return KEY_SHAPE.test(text) || BEARER.test(text);
 }
 
 /** A 200 whose body is not what the provider documents; `what` says what came instead. */
