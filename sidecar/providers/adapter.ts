@@ -61,6 +61,10 @@ export interface UpstreamFailure {
   readonly status: number;
   /** Safe for clients: no upstream body, no credential. */
   readonly message: string;
+  /**
+   * param, retryAfter and detail may hold the provider's own values as it sent them: they
+   * reach a client or a log line only through a Redactor (redact.ts).
+   */
   readonly param?: string | null;
   readonly retryAfter?: string;
   /** Upstream status or error type, for the log line only. */
@@ -129,6 +133,11 @@ export interface ChatAdapter {
   parseChat(body: Buffer, call?: ChatCall): { bytes: Uint8Array; usage?: Usage } | UpstreamFailure;
   openStream(call?: ChatCall): StreamDecoder;
   classifyError(status: number, headers: UpstreamHeaders, body: Buffer): UpstreamFailure;
+  /**
+   * Credentials the adapter read beyond api_key_env and the configured headers (Bedrock's
+   * AWS keys): masked, with those, wherever the provider's answers could quote them.
+   */
+  readonly secrets?: readonly string[];
 }
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;

@@ -4,6 +4,7 @@ import type { ChatAdapter, Transport } from './adapter.js';
 import { ADAPTER_FACTORIES, defaultBaseUrl } from './factories.js';
 import { HttpTransport } from './http-transport.js';
 import type { SseScanKernel } from './openai/sse-scan-kernel.js';
+import { Redactor } from './redact.js';
 
 export interface ProviderRuntime {
   readonly id: string;
@@ -15,6 +16,8 @@ export interface ProviderRuntime {
    * a credential (a gateway's own token, an APIM subscription key).
    */
   readonly configuredHeaders: ReadonlySet<string>;
+  /** Masks this provider's credentials in what it sends back (see redact.ts). */
+  readonly redactor: Redactor;
 }
 
 export interface RegistryOptions {
@@ -38,18 +41,26 @@ export function buildProviders(
 
   for (const p of policy.providers) {
     const transport = p.protocol === Protocol.DEMO ? demo : http;
+    const apiKey = p.apiKeyEnv ? opts.env[p.apiKeyEnv] : undefined;
+    const adapter = adapterFor(p, apiKey, opts);
     providers.set(p.id, {
       id: p.id,
       protocol: p.protocol,
-      adapter: adapterFor(p, opts),
+      adapter,
       transport,
       configuredHeaders: new Set(Object.keys(p.headers).map((name) => name.toLowerCase())),
+      // Every header value the config adds: any of them may be a credential.
+      redactor: new Redactor([
+        ...(apiKey ? [apiKey] : []),
+        ...Object.values(p.headers),
+        ...(adapter.secrets ?? []),
+      ]),
     });
   }
   return providers;
 }
 
-function adapterFor(p: Provider, opts: RegistryOptions): ChatAdapter {
+function adapterFor(p: Provider, apiKey: string | undefined, opts: RegistryOptions): ChatAdapter {
   const factory = ADAPTER_FACTORIES.get(p.protocol);
   if (factory === undefined) {
     throw new Error(`provider "${p.id}": protocol ${Protocol[p.protocol]} has no adapter`);
@@ -57,7 +68,7 @@ function adapterFor(p: Provider, opts: RegistryOptions): ChatAdapter {
   return factory({
     provider: p,
     baseUrl: p.baseUrl || defaultBaseUrl(p.protocol, p.region),
-    apiKey: p.apiKeyEnv ? opts.env[p.apiKeyEnv] : undefined,
+    apiKey,
     env: opts.env,
     maxStreamEventBytes: opts.maxStreamEventBytes,
     sseScan: opts.sseScan,

@@ -77,5 +77,7 @@ export const createBedrockAdapter: AdapterFactory = (init) => {
       new BedrockStreamDecoder({ ...meta(), ctx, maxEventBytes: init.maxStreamEventBytes }),
 
     classifyError: (status, headers, body) => classifyBedrockError(status, headers, body, ctx),
+
+    secrets: auth.secrets,
   };
 };
