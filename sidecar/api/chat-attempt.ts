@@ -10,8 +10,9 @@ import type {
   UpstreamResponse,
 } from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
-import { scrubMessage, transportFailure } from '../providers/failures.js';
+import { transportFailure } from '../providers/failures.js';
 import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
+import type { Redactor } from '../providers/redact.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
@@ -52,32 +53,14 @@ export interface AttemptInput {
 const ERROR_BODY_BYTES = 64 * 1024;
 
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
-  const mask = callerSecretMask(input.call);
-  if (mask === undefined) return attemptOnce(input, undefined);
-  const outcome = await attemptOnce(input, mask);
+  const redactor = input.endpoint.provider.redactor.withPassed(input.call.passHeaders);
+  const outcome = await attemptOnce(input, redactor);
   if (outcome.kind !== 'failed' && outcome.kind !== 'broken') return outcome;
-  return { ...outcome, failure: mask(outcome.failure) };
+  // Every failure leaves here, to the client and the log line, with no credential in it.
+  return { ...outcome, failure: redactor.failure(outcome.failure) };
 }
 
-/**
- * A caller's own credential (sent as x-pass-*) is a secret like the configured ones: a
- * provider that quotes it in an error must not have it quoted back, even to that caller.
- */
-function callerSecretMask(call: ChatCall): ((f: UpstreamFailure) => UpstreamFailure) | undefined {
-  if (call.passHeaders.length === 0) return undefined;
-  const secrets: string[] = [];
-  for (const [, value] of call.passHeaders) {
-    secrets.push(value);
-    const token = /^\s*\S+\s+(\S+)\s*$/.exec(value)?.[1]; // "Bearer <token>"
-    if (token !== undefined) secrets.push(token);
-  }
-  return (failure) => ({ ...failure, message: scrubMessage(failure.message, secrets) });
-}
-
-async function attemptOnce(
-  input: AttemptInput,
-  mask: ((f: UpstreamFailure) => UpstreamFailure) | undefined,
-): Promise<AttemptOutcome> {
+async function attemptOnce(input: AttemptInput, redactor: Redactor): Promise<AttemptOutcome> {
   const { endpoint, reply, timeouts } = input;
   // A stream needs its own flag for the first-token clock; it follows the request's. A
   // plain answer can use the request's flag as it is.
@@ -126,7 +109,7 @@ async function attemptOnce(
       if (reply.aborted) return { kind: 'aborted' };
       return { kind: 'failed', failure: timedOut() ?? transportFailure(err, endpoint.provider.id) };
     }
-    input.ctx.upstreamRequestId = upstreamRequestId(res.headers);
+    input.ctx.upstreamRequestId = upstreamRequestId(res.headers, redactor);
 
     const headers = res.headers;
     if (res.status >= 300 && res.status < 400) {
@@ -146,7 +129,7 @@ async function attemptOnce(
       clearTimeout(firstToken);
       ttftMs = performance.now() - started;
     };
-    const outcome = await relay(input, res, onCommit, timedOut, mask);
+    const outcome = await relay(input, res, onCommit, timedOut, redactor);
     return blameCaller({ ...outcome, headers, ttftMs }, passed, id);
   } finally {
     clearTimeout(firstToken);
@@ -233,7 +216,7 @@ async function relay(
   res: UpstreamResponse,
   onCommit: () => void,
   timedOut: () => UpstreamFailure | undefined,
-  mask: ((f: UpstreamFailure) => UpstreamFailure) | undefined,
+  redactor: Redactor,
 ): Promise<AttemptOutcome> {
   const { endpoint, reply, ctx, chat } = input;
   const decoder = endpoint.provider.adapter.openStream(input.call);
@@ -249,7 +232,7 @@ async function relay(
     clientWantsUsage: chat.includeUsage,
     choices: chat.n,
     onCommit,
-    mask,
+    redactor,
   });
 
   try {
@@ -371,10 +354,14 @@ async function readBody(res: UpstreamResponse, limit: number, truncate: boolean)
   return Buffer.concat(chunks, size);
 }
 
-function upstreamRequestId(headers: UpstreamResponse['headers']): string | undefined {
+/** The provider's id for the request, for the log line: it is the provider's text. */
+function upstreamRequestId(
+  headers: UpstreamResponse['headers'],
+  redactor: Redactor,
+): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {
     const value = headers[name];
-    if (value !== undefined) return Array.isArray(value) ? value[0] : value;
+    if (value !== undefined) return redactor.value(Array.isArray(value) ? value[0] : value);
   }
   return undefined;
 }

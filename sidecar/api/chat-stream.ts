@@ -10,6 +10,7 @@
 import { toGatewayError } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { StreamItem, UpstreamFailure } from '../providers/adapter.js';
+import type { Redactor } from '../providers/redact.js';
 import { frameData, DONE_TEXT } from '../stream/sse-encode.js';
 import type { RequestContext } from './context.js';
 
@@ -32,10 +33,10 @@ export interface RelayOptions {
   /** Called once, when the first byte goes to the client. */
   onCommit?: () => void;
   /**
-   * Takes secrets out of a failure's message before its error event goes out. Only the
-   * event: the failure kept in `failure` is as reported, and is masked where it is returned.
+   * Takes credentials out of a failure before its error event goes out and it is kept in
+   * `failure` and the request's log fields.
    */
-  mask?: (failure: UpstreamFailure) => UpstreamFailure;
+  redactor?: Redactor;
 }
 
 export class StreamRelay {
@@ -128,8 +129,9 @@ export class StreamRelay {
    * is kept for the caller, who may try another endpoint. After it, the client gets one
    * error event and the stream ends.
    */
-  fail(failure: UpstreamFailure): void {
+  fail(reported: UpstreamFailure): void {
     if (this.state === State.Ended) return;
+    const failure = this.opts.redactor?.failure(reported) ?? reported;
     const committed = this.state === State.Committed;
     this.state = State.Ended;
     this.failure = failure;
@@ -143,8 +145,7 @@ export class StreamRelay {
     ctx.errorDetail = failure.detail;
     ctx.outcome =
       failure.code === 'GW_ERR_STREAM_INTERRUPTED' ? 'stream_interrupted' : 'stream_error';
-    const told = this.opts.mask?.(failure) ?? failure;
-    this.queue(frameData(JSON.stringify(toGatewayError(told))));
+    this.queue(frameData(JSON.stringify(toGatewayError(failure))));
     this.endPending = true;
   }
 
