@@ -56,9 +56,11 @@ function classify(
 ): UpstreamFailure {
   const name = type.toLowerCase();
   const text = scrubMessage(upstreamMessage, ctx.secrets);
+  // The type comes from a header or the body: the provider's text, like the message.
+  const named = scrubMessage(type, ctx.secrets) || `HTTP ${status}`;
   const message = text
     ? `Provider "${ctx.providerId}": ${text}`
-    : `Provider "${ctx.providerId}" answered ${type || `HTTP ${status}`}.`;
+    : `Provider "${ctx.providerId}" answered ${named}.`;
   const detail = `${status === 200 ? 'stream' : `http_${status}`}:${type || 'unknown'}`;
   const upstreamStatus = status === 200 ? IN_STREAM_STATUS[name] : status;
   const base = { detail, upstreamStatus };

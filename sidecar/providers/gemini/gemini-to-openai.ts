@@ -1,7 +1,7 @@
 // A Gemini GenerateContentResponse as an OpenAI chat.completion.
 
 import type { JsonObject, UpstreamFailure, Usage } from '../adapter.js';
-import { badResponse as sharedBadResponse } from '../failures.js';
+import { badResponse as sharedBadResponse, scrubMessage } from '../failures.js';
 import { classifyStreamError, readGoogleError, type ClassifyContext } from './classify-error.js';
 import { finishReason, piecesOf, randomId, type GeminiCandidate } from './gemini-parts.js';
 import { readGeminiUsage, usageJson } from './gemini-usage.js';
@@ -83,10 +83,11 @@ export function promptBlocked(res: JsonObject, ctx: ClassifyContext): UpstreamFa
   const reason = (res.promptFeedback as JsonObject | undefined)?.blockReason;
   if (typeof reason !== 'string') return undefined;
   if (Array.isArray(res.candidates) && res.candidates.length > 0) return undefined;
+  const shown = scrubMessage(reason, ctx.secrets);
   return {
     code: 'GW_ERR_UPSTREAM_BAD_REQUEST',
     status: 400,
-    message: `Provider "${ctx.providerId}" blocked the prompt (blockReason ${reason}).`,
+    message: `Provider "${ctx.providerId}" blocked the prompt (blockReason ${shown}).`,
     detail: `prompt_blocked:${reason}`,
   };
 }
