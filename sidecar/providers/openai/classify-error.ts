@@ -90,9 +90,12 @@ export function classifyOpenAIError(
   return f({ code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, param, detail });
 }
 
-/** Maps an `{"error": ...}` frame found inside a 200 stream. */
+/**
+ * Maps an `{"error": ...}` frame found inside a 200 stream, or the data of an `event: error`,
+ * which may carry the error's fields at its top level instead.
+ */
 export function classifyStreamError(payload: unknown, ctx: ClassifyContext): UpstreamFailure {
-  const err = errorOf((payload as { error?: unknown }).error) ?? {};
+  const err = errorOf((payload as { error?: unknown }).error) ?? (payload as OpenAIErrorBody);
   const code = typeof err.code === 'string' ? err.code : '';
   // OpenRouter numbers its errors as HTTP statuses.
   const status = typeof err.code === 'number' ? err.code : undefined;

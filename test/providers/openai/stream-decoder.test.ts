@@ -111,6 +111,20 @@ describe('the OpenAI stream decoder', () => {
     });
   });
 
+  it("keeps the provider's message of an `event: error` whose data has no error member", () => {
+    const items = new OpenAIStreamDecoder(ctx).push(
+      Buffer.from('event: error\ndata: {"type":"overloaded_error","message":"Overloaded"}\n\n'),
+    );
+    expect(items[0]).toMatchObject({
+      kind: 'error',
+      failure: {
+        code: 'GW_ERR_UPSTREAM_OVERLOADED',
+        message: 'Provider "p" failed mid-stream: Overloaded',
+        detail: 'stream:overloaded_error',
+      },
+    });
+  });
+
   describe('runs of ordinary chunks after the first token', () => {
     const head =
       '{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":';
