@@ -160,6 +160,13 @@ describe('draining', () => {
     const refused = await holding;
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.raw).error.code).toBe('GW_ERR_SERVER_DRAINING');
+    // As README's Known limits says: the cut stream is a stream error of the drain's.
+    const cut = sidecar.requestLogs().find((l) => l.status === 200 && l.stream === true);
+    expect(cut).toMatchObject({
+      outcome: 'stream_error',
+      error_code: 'GW_ERR_SERVER_DRAINING',
+      error_detail: 'drain_deadline',
+    });
   });
 });
 
