@@ -88,7 +88,7 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     grpc: 'INVALID_ARGUMENT',
-    summary: 'The provider rejected the request as invalid.',
+    summary: 'The provider rejected the request as invalid (413 when it was too large for it).',
   },
   GW_ERR_UPSTREAM_CONTEXT_LENGTH: {
     status: 400,

@@ -140,6 +140,12 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     [openaiErrors.modelNotFound('gpt-9'), 404, 'GW_ERR_UPSTREAM_NOT_FOUND'],
     [{ status: 502, body: '<html>Bad Gateway</html>' }, 502, 'GW_ERR_UPSTREAM_ERROR'],
     [{ status: 200, body: '{"choices": [' }, 502, 'GW_ERR_UPSTREAM_BAD_RESPONSE'],
+    // What a proxy in front of a provider (nginx's client_max_body_size) answers.
+    [
+      { status: 413, body: '<html><center><h1>413 Request Entity Too Large</h1></center></html>' },
+      413,
+      'GW_ERR_UPSTREAM_BAD_REQUEST',
+    ],
   ])('maps %j to %i %s', async (step, status, code) => {
     mock.script(step);
     const seen = await call();

@@ -87,7 +87,10 @@ export function classifyOpenAIError(
   if (err.code === 'context_length_exceeded' || isContextLengthMessage(upstreamMessage)) {
     return f({ code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', status: 400, message, param, detail });
   }
-  return f({ code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: 400, message, param, detail });
+  // A 413 keeps its status (as Anthropic's request_too_large does): the body was too big
+  // for the provider, or a proxy in front of it, not malformed.
+  const client = status === 413 ? 413 : 400;
+  return f({ code: 'GW_ERR_UPSTREAM_BAD_REQUEST', status: client, message, param, detail });
 }
 
 /**
