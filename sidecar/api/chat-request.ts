@@ -4,6 +4,7 @@
 
 import { GatewayError } from '../errors.js';
 import { scanJsonBody } from '../json-body.js';
+import { modelNameProblem } from '../model-name.js';
 import type { JsonObject } from '../providers/adapter.js';
 
 export interface ChatRequest {
@@ -21,15 +22,6 @@ const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal
 const TOOL_CHOICES = new Set(['none', 'auto', 'required']);
 const FORMATS = new Set(['text', 'json_object', 'json_schema']);
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Model names are routing keys and show up in headers and logs: keep them sane. */
-const MAX_MODEL_CHARS = 256;
-/**
- * Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides
- * and isolates (they make a log line read other than it is), and lone surrogates (not
- * text at all: no UTF-8 encoder can write them).
- */
-const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\p{Cs}/u;
 
 export function parseChatRequest(raw: Buffer): ChatRequest {
   const modelKeyAt = scanJsonBody(raw);
@@ -85,13 +77,8 @@ export function parseChatRequest(raw: Buffer): ChatRequest {
 
 /** Throws GW_ERR_REQ_INVALID_FIELD (param `model`) unless `model` is a sane model name. */
 export function checkModelName(model: string): void {
-  if (model.length > MAX_MODEL_CHARS || UNSAFE_IN_NAME.test(model)) {
-    throw invalid(
-      'model',
-      `'model' must be at most ${MAX_MODEL_CHARS} characters of well-formed text, with no ` +
-        'control, line-separator or bidirectional-override characters.',
-    );
-  }
+  const problem = modelNameProblem(model);
+  if (problem !== undefined) throw invalid('model', `'model' ${problem}.`);
 }
 
 function checkMessages(messages: unknown): void {

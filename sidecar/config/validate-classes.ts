@@ -3,6 +3,7 @@
 
 import type { ModelClass, Provider, Routing } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { SLICE_COUNT } from '../health/health-engine.js';
+import { modelNameProblem } from '../model-name.js';
 import { MAX_ATTEMPTS } from '../routing/model-table.js';
 
 type Report = (path: string, reason: string) => void;
@@ -18,7 +19,10 @@ export function checkClasses(
   const seen = new Map<string, number>();
   classes.forEach((c, i) => {
     const at = `classes[${i}]`;
+    // A class name is routed like a model name and quoted in GW_ERR_ROUTE_ALL_DOWN messages.
+    const nameProblem = modelNameProblem(c.name);
     if (c.name === '') report(`${at}.name`, 'required');
+    else if (nameProblem !== undefined) report(`${at}.name`, nameProblem);
     else if (seen.has(c.name)) {
       report(`${at}.name`, `duplicate name "${c.name}" (also classes[${seen.get(c.name)}])`);
     } else seen.set(c.name, i);
@@ -37,7 +41,10 @@ export function checkClasses(
           `no provider with id "${e.provider}" (known: ${[...ids].join(', ')})`,
         );
       }
+      // As models[].target: half of the endpoint id that logs, metrics and headers carry.
+      const targetProblem = modelNameProblem(e.target);
       if (e.target === '') report(`${ep}.target`, 'required: the model name the provider knows');
+      else if (targetProblem !== undefined) report(`${ep}.target`, targetProblem);
       else if (e.target.includes('*')) report(`${ep}.target`, 'a chain names exact models, no "*"');
       const key = `${e.provider}/${e.target}`;
       if (endpoints.has(key)) report(ep, `"${key}" appears twice in the chain`);

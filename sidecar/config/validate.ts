@@ -12,6 +12,7 @@ import {
   type Price,
   type Provider,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { modelNameProblem } from '../model-name.js';
 import {
   CATALOG,
   PROTOCOL_OF,
@@ -383,7 +384,10 @@ function checkModels(
   models.forEach((m, i) => {
     const at = `models[${i}]`;
     const star = m.name.indexOf('*');
+    // Requests are held to this rule: a name that breaks it could never be asked for.
+    const nameProblem = modelNameProblem(m.name);
     if (m.name === '') report(`${at}.name`, 'required');
+    else if (nameProblem !== undefined) report(`${at}.name`, nameProblem);
     else if (star !== -1 && star !== m.name.length - 1) {
       report(
         `${at}.name`,
@@ -401,7 +405,11 @@ function checkModels(
     }
 
     const targetStars = m.target.split('*').length - 1;
+    // A target goes into URLs escaped, but it is half of the endpoint id (provider/target)
+    // that log lines, metrics labels and the x-modelgate-endpoint header carry.
+    const targetProblem = modelNameProblem(m.target);
     if (m.target === '') report(`${at}.target`, 'required: the model name the provider knows');
+    else if (targetProblem !== undefined) report(`${at}.target`, targetProblem);
     else if (targetStars > 0 && star === -1) {
       report(`${at}.target`, `may contain "*" only when name ends in "*", got ${show(m.target)}`);
     } else if (targetStars > 1) {

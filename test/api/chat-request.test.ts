@@ -105,4 +105,12 @@ describe('parseChatRequest', () => {
     expect(got.param).toBe(param);
     expect(got.status).toBe(400);
   });
+
+  it('says which character of a model name is refused, without quoting it', () => {
+    const raw = Buffer.from(JSON.stringify({ ...base, model: 'm\u202egpt' }));
+    expect(() => parseChatRequest(raw)).toThrow(
+      "'model' must be at most 256 characters of well-formed text, with no control, " +
+        'line-separator or bidirectional-override characters; it has U+202E at character 2.',
+    );
+  });
 });

@@ -44,6 +44,18 @@ routing: { breaker_failures: 3, explore_share: 0.1, health_window_ms: 30000 }
 
   it.each([
     [
+      `classes: [{ name: "c\\u202e", chain: [{ provider: a, target: m }] }]\nmodels: [{ name: x, class: "c\\u202e" }]`,
+      'classes[0].name',
+      'must be at most 256 characters of well-formed text, with no control, line-separator ' +
+        'or bidirectional-override characters; it has U+202E at character 2',
+    ],
+    [
+      `classes: [{ name: c, chain: [{ provider: a, target: "m\\r\\n" }] }]\nmodels: [{ name: x, class: c }]`,
+      'classes[0].chain[0].target',
+      'must be at most 256 characters of well-formed text, with no control, line-separator ' +
+        'or bidirectional-override characters; it has U+000D at character 2',
+    ],
+    [
       `models: [{ name: x, class: nope }]`,
       'models[0].class',
       'no class named "nope" (known: no classes are defined)',

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { PolicySchema } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { parseChatRequest } from '../../sidecar/api/chat-request.js';
 import {
   ConfigError,
   policyFromDocument,
@@ -454,6 +455,50 @@ describe('models', () => {
       { path: 'models[0].provider', reason: 'required' },
       { path: 'models[0].target', reason: 'required: the model name the provider knows' },
     ]);
+  });
+
+  const RULE =
+    'must be at most 256 characters of well-formed text, with no control, line-separator or ' +
+    'bidirectional-override characters';
+
+  it('refuses names and targets that a request could never use, saying what is wrong', () => {
+    const doc = validDoc();
+    doc.models = [
+      { name: 'bad\u202ename', provider: 'openai', target: 'x' },
+      { name: 'ctl\u0007name', provider: 'openai', target: 'y\nz' },
+      { name: `${'😀'.repeat(3)}\u2066*`, provider: 'openai', target: '*' },
+      { name: 'long', provider: 'openai', target: 'm'.repeat(257) },
+    ];
+    const err = errorOf(doc);
+    expect(err.problems).toEqual([
+      { path: 'models[0].name', reason: `${RULE}; it has U+202E at character 4` },
+      { path: 'models[1].name', reason: `${RULE}; it has U+0007 at character 4` },
+      { path: 'models[1].target', reason: `${RULE}; it has U+000A at character 2` },
+      { path: 'models[2].name', reason: `${RULE}; it has U+2066 at character 4` },
+      { path: 'models[3].target', reason: `${RULE}; it has 257` },
+    ]);
+    // Described, never printed: the message itself must not carry the characters.
+    expect(err.message).not.toMatch(/[\u0007\u202e\u2066]/);
+  });
+
+  it('accepts exactly the names a request accepts', () => {
+    const names = ['gpt-4o', 'ünïcödé/模型', 'x\u200dy', 'a'.repeat(256), 'a'.repeat(257)];
+    const unsafe = ['\u0000', '\u001f', '\u007f', '\u0085', '\u2028', '\u202a', '\u2069'];
+    for (const name of [...names, ...unsafe.map((c) => `m${c}`)]) {
+      const doc = validDoc();
+      doc.models = [{ name, provider: 'openai', target: 'gpt-4o' }];
+      const config = problemsOf(doc).length === 0;
+      const body = Buffer.from(
+        JSON.stringify({ model: name, messages: [{ role: 'user', content: 'hi' }] }),
+      );
+      let request = true;
+      try {
+        parseChatRequest(body);
+      } catch (err) {
+        request = (err as { param?: string }).param !== 'model';
+      }
+      expect(config, JSON.stringify(name)).toBe(request);
+    }
   });
 
   it('requires at least one model', () => {
