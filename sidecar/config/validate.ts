@@ -12,7 +12,7 @@ import {
   type Price,
   type Provider,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import { modelNameProblem } from '../model-name.js';
+import { describeCharAt, modelNameProblem } from '../model-name.js';
 import {
   CATALOG,
   PROTOCOL_OF,
@@ -515,6 +515,13 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
       if (!isMapping(raw)) return mismatch(path, 'a mapping', raw, problems);
       // Keys are taken as written: the Policy only has string-keyed maps.
       const entries = Object.entries(raw).map(([key, item]) => {
+        const surrogate = LONE_SURROGATE.exec(key);
+        if (surrogate !== null) {
+          // JSON.stringify escapes a lone surrogate, so the path stays printable.
+          const reason = `must be well-formed text; it has ${describeCharAt(key, surrogate.index)}`;
+          problems.push({ path: `${path}[${JSON.stringify(key)}]`, reason });
+          return [key, undefined];
+        }
         const at = `${path}.${key}`;
         if (field.mapKind === 'message')
           return [key, decodeMessage(field.message, item, at, problems)];
@@ -525,6 +532,13 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
     }
   }
 }
+
+/**
+ * JSON can spell a lone surrogate ("\ud800") and YAML can too, but a proto string is UTF-8,
+ * which has no encoding for one: left in, it fails later in protobuf's clone with a stack
+ * trace and no path.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
   [ScalarType.UINT32]: [0, 0xffff_ffff],
@@ -543,8 +557,14 @@ function decodeScalar(type: ScalarType, raw: unknown, path: string, problems: Pr
   }
 
   switch (type) {
-    case ScalarType.STRING:
-      return typeof raw === 'string' ? raw : mismatch(path, 'a string', raw, problems);
+    case ScalarType.STRING: {
+      if (typeof raw !== 'string') return mismatch(path, 'a string', raw, problems);
+      const surrogate = LONE_SURROGATE.exec(raw);
+      if (surrogate === null) return raw;
+      const reason = `must be well-formed text; it has ${describeCharAt(raw, surrogate.index)}`;
+      problems.push({ path, reason });
+      return undefined;
+    }
     case ScalarType.BOOL:
       return typeof raw === 'boolean' ? raw : mismatch(path, 'true or false', raw, problems);
     case ScalarType.DOUBLE:

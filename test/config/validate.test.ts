@@ -144,6 +144,28 @@ describe('shape of the document', () => {
     ]);
   });
 
+  it('reports a lone surrogate in any string or mapping key with its path, not a crash', () => {
+    const doc = validDoc();
+    doc.providers[1].api_version = '2024\udc00';
+    doc.providers[0].headers = { 'X-\ud800': 'v', 'X-Tag': 'a\ud83d' };
+    const err = errorOf(doc);
+    expect(err.problems).toEqual([
+      {
+        path: 'providers[0].headers["X-\\ud800"]',
+        reason: 'must be well-formed text; it has U+D800 at character 3',
+      },
+      {
+        path: 'providers[0].headers.X-Tag',
+        reason: 'must be well-formed text; it has U+D83D at character 2',
+      },
+      {
+        path: 'providers[1].api_version',
+        reason: 'must be well-formed text; it has U+DC00 at character 5',
+      },
+    ]);
+    expect(err.message).not.toMatch(/\p{Cs}/u);
+  });
+
   it('reports an unknown protocol with the one it most likely meant', () => {
     const doc = validDoc();
     doc.providers[0].protocol = 'opnai';
@@ -484,7 +506,7 @@ describe('models', () => {
   it('accepts exactly the names a request accepts', () => {
     const names = ['gpt-4o', 'ünïcödé/模型', 'x\u200dy', 'a'.repeat(256), 'a'.repeat(257)];
     const unsafe = ['\u0000', '\u001f', '\u007f', '\u0085', '\u2028', '\u202a', '\u2069'];
-    for (const name of [...names, ...unsafe.map((c) => `m${c}`)]) {
+    for (const name of [...names, ...unsafe.map((c) => `m${c}`), 'x\ud800', 'x\udfff']) {
       const doc = validDoc();
       doc.models = [{ name, provider: 'openai', target: 'gpt-4o' }];
       const config = problemsOf(doc).length === 0;
