@@ -16,6 +16,10 @@ const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_OBJECT = 0x7d;
 const CLOSE_ARRAY = 0x5d;
+const COLON = 0x3a;
+/** RFC 8259 section 2: space, tab, line feed, carriage return. */
+const JSON_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const NUMBER_BYTES = new Set([...'-+.0123456789eE'].map((ch) => ch.charCodeAt(0)));
 
 /** Throws GW_ERR_REQ_INVALID_FIELD when the body nests deeper than `max`. */
 export function assertJsonDepth(raw: Buffer, max = MAX_JSON_DEPTH): void {
@@ -53,7 +57,7 @@ export function scanJsonBody(raw: Buffer, max = MAX_JSON_DEPTH): number {
         if (!escaped && i - start === 6 && isModel(raw, start + 1)) {
           modelKeys++;
           modelKeyAt = start;
-        } else if (escaped && readsModel(raw, start, i + 1)) {
+        } else if (escaped && reads(raw, start, i + 1, 'model')) {
           modelKeys++;
           modelKeyAt = -1;
         }
@@ -86,10 +90,49 @@ function isModel(raw: Buffer, at: number): boolean {
   );
 }
 
-/** Whether the escaped string token [start, end) reads as "model"; a bad one does not. */
-function readsModel(raw: Buffer, start: number, end: number): boolean {
+/**
+ * The text of the number under the top-level `key` of a body that parsed as an object (the
+ * last such key, as JSON.parse keeps), '' when that value is not a number, or undefined
+ * when there is no such key. A second pass over the bytes, for the rare number whose digits
+ * a double cannot hold: an int64 seed past 2^53.
+ */
+export function topLevelNumberText(raw: Buffer, key: string): string | undefined {
+  let depth = 0;
+  let expectKey = false;
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === QUOTE) {
+      const start = i;
+      for (i++; i < raw.length && raw[i] !== QUOTE; i++) if (raw[i] === BACKSLASH) i++;
+      if (depth === 1 && expectKey) {
+        expectKey = false;
+        if (reads(raw, start, i + 1, key)) found = numberAfter(raw, i + 1);
+      }
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (++depth === 1) expectKey = c === OPEN_OBJECT;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+    } else if (c === COMMA && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return found;
+}
+
+/** The number literal after the colon that follows a key ending at `from`. */
+function numberAfter(raw: Buffer, from: number): string {
+  let start = raw.indexOf(COLON, from) + 1;
+  while (JSON_SPACE.has(raw[start])) start++;
+  let end = start;
+  while (end < raw.length && NUMBER_BYTES.has(raw[end])) end++;
+  return raw.toString('latin1', start, end);
+}
+
+/** Whether the string token [start, end) reads as `word`; a bad one does not. */
+function reads(raw: Buffer, start: number, end: number, word: string): boolean {
   try {
-    return JSON.parse(raw.toString('utf8', start, end)) === 'model';
+    return JSON.parse(raw.toString('utf8', start, end)) === word;
   } catch {
     return false;
   }

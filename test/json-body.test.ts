@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../sidecar/errors.js';
-import { MAX_JSON_DEPTH, scanJsonBody } from '../sidecar/json-body.js';
+import { MAX_JSON_DEPTH, scanJsonBody, topLevelNumberText } from '../sidecar/json-body.js';
 import { seededRandom } from './support/random.js';
 
 /**
@@ -158,5 +158,20 @@ describe('scanJsonBody', () => {
     expect((error as GatewayError).message).toBe(
       `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`,
     );
+  });
+});
+
+describe('topLevelNumberText', () => {
+  const text = (json: string) => topLevelNumberText(Buffer.from(json), 'seed');
+
+  it('reads the digits of the last top-level key as sent, past what a double holds', () => {
+    expect(text('{"seed" :\t-9223372036854775809 ,"n":1}')).toBe('-9223372036854775809');
+    expect(text('{"seed":1,"x":{"seed":2},"s\\u0065ed":3e2}')).toBe('3e2');
+    expect(text('{"x":"\\",\"seed\":5","y":[{"seed":6}]}')).toBeUndefined();
+  });
+
+  it('gives an empty text when the value is not a number', () => {
+    expect(text('{"seed":"12"}')).toBe('');
+    expect(text('{"seed":null}')).toBe('');
   });
 });

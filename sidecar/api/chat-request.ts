@@ -3,7 +3,7 @@
 // gateways release).
 
 import { GatewayError } from '../errors.js';
-import { scanJsonBody } from '../json-body.js';
+import { scanJsonBody, topLevelNumberText } from '../json-body.js';
 import { modelNameProblem } from '../model-name.js';
 import type { JsonObject } from '../providers/adapter.js';
 
@@ -55,9 +55,10 @@ export function parseChatRequest(raw: Buffer): ChatRequest {
   }
 
   const n = integer(body, 'n', 1, 128) ?? 1;
-  integer(body, 'max_tokens', 1);
-  integer(body, 'max_completion_tokens', 1);
-  integer(body, 'seed', Number.MIN_SAFE_INTEGER);
+  // Translators write these back from doubles, which hold every integer only up to 2^53.
+  integer(body, 'max_tokens', 1, Number.MAX_SAFE_INTEGER);
+  integer(body, 'max_completion_tokens', 1, Number.MAX_SAFE_INTEGER);
+  checkSeed(body.seed, raw);
   integer(body, 'top_logprobs', 0, 20);
   range(body, 'temperature', 0, 2);
   range(body, 'top_p', 0, 1);
@@ -194,17 +195,49 @@ function optional<T extends 'boolean' | 'string'>(
   return value as T extends 'boolean' ? boolean : string;
 }
 
-function integer(obj: JsonObject, key: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+function integer(obj: JsonObject, key: string, min: number, max: number) {
   const value = obj[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const bounds = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-    throw invalid(
-      key,
-      `'${key}' must be an integer ${min === Number.MIN_SAFE_INTEGER ? '' : bounds}`.trim() + '.',
-    );
+    throw invalid(key, `'${key}' must be an integer from ${min} to ${max}.`);
   }
   return value;
+}
+
+/** OpenAI's seed is an int64 (its OpenAPI document gives the bounds). */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function checkSeed(seed: unknown, raw: Buffer): void {
+  if (seed === undefined || seed === null || Number.isSafeInteger(seed)) return;
+  // Past 2^53 a double no longer tells neighbouring integers apart (2^63 - 1 and 2^63 read
+  // as one), so the digits as sent decide; they are also what a passed-through body forwards.
+  if (typeof seed === 'number' && isInt64Literal(topLevelNumberText(raw, 'seed') ?? '')) return;
+  throw invalid('seed', `'seed' must be an integer from ${INT64_MIN} to ${INT64_MAX}.`);
+}
+
+const NUMBER_LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** Whether a JSON number literal denotes, exactly, an integer in the int64 range. */
+function isInt64Literal(literal: string): boolean {
+  const parts = NUMBER_LITERAL.exec(literal);
+  if (parts === null) return false;
+  const [, sign, whole, fraction = '', exponent = '0'] = parts;
+  let digits = (whole + fraction).replace(/^0+/, '');
+  const shift = Number(exponent) - fraction.length;
+
+  // The digits the exponent leaves after the point must all be zeros.
+  if (shift < 0) {
+    if (/[^0]/.test(digits.slice(shift))) return false;
+    digits = digits.slice(0, shift);
+  }
+  if (digits === '') return true;
+  // 20 digits are at least 10^19, past 2^63; checked before any BigInt is made of them.
+  if (digits.length + Math.max(shift, 0) > 19) return false;
+
+  const magnitude = BigInt(digits) * 10n ** BigInt(Math.max(shift, 0));
+  const value = sign === '-' ? -magnitude : magnitude;
+  return value >= INT64_MIN && value <= INT64_MAX;
 }
 
 function range(obj: JsonObject, key: string, min: number, max: number): void {

@@ -113,4 +113,74 @@ describe('parseChatRequest', () => {
         'line-separator or bidirectional-override characters; it has U+202E at character 2.',
     );
   });
+
+  // Written as raw JSON: past 2^53 JSON.stringify of a number would not keep these digits.
+  const withSeed = (seed: string, extra = '') =>
+    Buffer.from(`{"model":"m",${extra}"seed":${seed},"messages":[{"role":"user","content":"hi"}]}`);
+  const SEED_RANGE = "'seed' must be an integer from -9223372036854775808 to 9223372036854775807.";
+
+  it.each([
+    '9007199254740993',
+    '9223372036854775807',
+    '-9223372036854775808',
+    '1e18',
+    '92233720368547758070e-1',
+    '-0',
+  ])('accepts the int64 seed %s', (seed) => {
+    expect(() => parseChatRequest(withSeed(seed))).not.toThrow();
+  });
+
+  it.each([
+    '9223372036854775808',
+    '-9223372036854775809',
+    '18446744073709551615',
+    '1e19',
+    '9007199254740993.5',
+    '4503599627370495.5',
+    '1.5',
+    '"7"',
+    'true',
+  ])('refuses the seed %s, stating the int64 range', (seed) => {
+    expect(() => parseChatRequest(withSeed(seed))).toThrow(SEED_RANGE);
+  });
+
+  it('judges the top-level seed, not a nested or earlier one', () => {
+    const nested = '"tools":[{"type":"function","function":{"name":"f","parameters":{"seed":1}}}],';
+    expect(() => parseChatRequest(withSeed('9223372036854775808', nested))).toThrow(SEED_RANGE);
+    const after = Buffer.from(
+      '{"model":"m","seed":9223372036854775807,"messages":[{"role":"user","content":"hi"}],' +
+        '"metadata":{"seed":9223372036854775808}}',
+    );
+    expect(() => parseChatRequest(after)).not.toThrow();
+    // JSON.parse keeps the last of two keys, escaped or not; so does the check.
+    const last = (first: string, second: string) =>
+      Buffer.from(
+        `{"model":"m","messages":[{"role":"user","content":"hi"}],` +
+          `"seed":${first},"se\\u0065d":${second}}`,
+      );
+    expect(() => parseChatRequest(last('1', '9223372036854775808'))).toThrow(SEED_RANGE);
+    expect(() =>
+      parseChatRequest(last('9223372036854775808', '9223372036854775807')),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [
+      'max_tokens',
+      '9007199254740993',
+      "'max_tokens' must be an integer from 1 to 9007199254740991.",
+    ],
+    [
+      'max_completion_tokens',
+      '1e300',
+      "'max_completion_tokens' must be an integer from 1 to 9007199254740991.",
+    ],
+    ['n', '9007199254740993', "'n' must be an integer from 1 to 128."],
+    ['top_logprobs', '21', "'top_logprobs' must be an integer from 0 to 20."],
+  ])('states the range of %s when %s is out of it', (key, value, message) => {
+    const raw = Buffer.from(
+      `{"model":"m","${key}":${value},"messages":[{"role":"user","content":"hi"}]}`,
+    );
+    expect(() => parseChatRequest(raw)).toThrow(message);
+  });
 });

@@ -67,6 +67,26 @@ describe.each(['uws', 'node'] as const)('bad input through the %s front', (http)
     await stillServes();
   });
 
+  it('forwards a seed past 2^53 digit for digit, and refuses one past int64 upstream-free', async () => {
+    const withSeed = (seed: string) =>
+      `{"model":"m","seed":${seed},"messages":[{"role":"user","content":"hi"}]}`;
+    const sent = await send({ body: withSeed('9007199254740993') });
+    expect(sent.status).toBe(200);
+    expect(mock.requests.at(-1)!.body.toString()).toContain('"seed":9007199254740993');
+
+    const before = mock.requests.length;
+    const refused = await send({ body: withSeed('9223372036854775808') });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toEqual({
+      message: "'seed' must be an integer from -9223372036854775808 to 9223372036854775807.",
+      type: 'invalid_request_error',
+      param: 'seed',
+      code: 'GW_ERR_REQ_INVALID_FIELD',
+    });
+    expect(mock.requests.length).toBe(before);
+    await stillServes();
+  });
+
   it('answers an unknown model with 404 naming the param', async () => {
     const sidecarNoWildcard = await startTestSidecar(testPolicy({ upstream: mock.url }), http);
     try {
