@@ -4,6 +4,7 @@
 // top-level `"model"` key is, so that the OpenAI adapter can swap the model in the bytes
 // without searching them again.
 
+import { isUtf8 } from 'node:buffer';
 import { GatewayError } from './errors.js';
 
 /** No real request nests this deep; tool schemas stay well under it. */
@@ -20,6 +21,29 @@ const COLON = 0x3a;
 /** RFC 8259 section 2: space, tab, line feed, carriage return. */
 const JSON_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const NUMBER_BYTES = new Set([...'-+.0123456789eE'].map((ch) => ch.charCodeAt(0)));
+
+/**
+ * The body as JSON.parse reads it, or a GW_ERR_REQ_INVALID_JSON. JSON between systems is
+ * UTF-8 (RFC 8259 section 8.1), and decoding would quietly turn a stray byte into U+FFFD:
+ * the model routed and the prompt sent would not be what the client wrote. isUtf8 is
+ * simdutf's validator, a small share of what the parse itself costs.
+ */
+export function parseJsonBody(raw: Buffer): unknown {
+  if (!isUtf8(raw)) {
+    throw new GatewayError(
+      'GW_ERR_REQ_INVALID_JSON',
+      'The request body is not valid UTF-8, which JSON must be (RFC 8259).',
+    );
+  }
+  try {
+    return JSON.parse(raw.toString());
+  } catch (err) {
+    throw new GatewayError(
+      'GW_ERR_REQ_INVALID_JSON',
+      `The request body is not valid JSON (${(err as Error).message}).`,
+    );
+  }
+}
 
 /** Throws GW_ERR_REQ_INVALID_FIELD when the body nests deeper than `max`. */
 export function assertJsonDepth(raw: Buffer, max = MAX_JSON_DEPTH): void {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../sidecar/errors.js';
-import { MAX_JSON_DEPTH, scanJsonBody, topLevelNumberText } from '../sidecar/json-body.js';
+import {
+  MAX_JSON_DEPTH,
+  parseJsonBody,
+  scanJsonBody,
+  topLevelNumberText,
+} from '../sidecar/json-body.js';
 import { seededRandom } from './support/random.js';
 
 /**
@@ -173,5 +178,43 @@ describe('topLevelNumberText', () => {
   it('gives an empty text when the value is not a number', () => {
     expect(text('{"seed":"12"}')).toBe('');
     expect(text('{"seed":null}')).toBe('');
+  });
+});
+
+describe('parseJsonBody', () => {
+  const body = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const NOT_UTF8 = 'The request body is not valid UTF-8, which JSON must be (RFC 8259).';
+
+  it.each([
+    ['a stray 0xFF', [0xff]],
+    ['a Latin-1 é', [0xe9]],
+    ['a lone continuation byte', [0x80]],
+    ['an overlong "/"', [0xc0, 0xaf]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+    ['a code point past U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ['a sequence cut short', [0xe2, 0x82]],
+  ])('refuses %s instead of reading it as U+FFFD', (_, bytes) => {
+    const raw = body('{"model":"m/', bytes, 'ok","messages":[]}');
+    let error: unknown;
+    try {
+      parseJsonBody(raw);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ code: 'GW_ERR_REQ_INVALID_JSON', status: 400, param: null });
+    expect((error as Error).message).toBe(NOT_UTF8);
+  });
+
+  it('reads every well-formed character, U+FFFD itself among them', () => {
+    const text = 'é 模型 😀 \uFFFD';
+    expect(parseJsonBody(Buffer.from(JSON.stringify({ text })))).toEqual({ text });
+  });
+
+  it('refuses well-formed text that is not JSON, saying so', () => {
+    expect(() => parseJsonBody(Buffer.from('{"model":'))).toThrow(
+      /^The request body is not valid JSON \(/,
+    );
   });
 });

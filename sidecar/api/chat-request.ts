@@ -3,7 +3,7 @@
 // gateways release).
 
 import { GatewayError } from '../errors.js';
-import { scanJsonBody, topLevelNumberText } from '../json-body.js';
+import { parseJsonBody, scanJsonBody, topLevelNumberText } from '../json-body.js';
 import { modelNameProblem } from '../model-name.js';
 import type { JsonObject } from '../providers/adapter.js';
 
@@ -25,15 +25,7 @@ const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function parseChatRequest(raw: Buffer): ChatRequest {
   const modelKeyAt = scanJsonBody(raw);
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString());
-  } catch (err) {
-    throw new GatewayError(
-      'GW_ERR_REQ_INVALID_JSON',
-      `The request body is not valid JSON (${(err as Error).message}).`,
-    );
-  }
+  const body = parseJsonBody(raw);
   if (!isObject(body)) throw invalid(null, 'The request body must be a JSON object.');
 
   const model = body.model;

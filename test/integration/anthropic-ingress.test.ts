@@ -107,6 +107,32 @@ describe.each(['auto', 'node'] as const)('Anthropic ingress (%s front)', (front)
     expect(res.headers['request-id']).toBe(res.headers['x-request-id']);
   });
 
+  it("refuses a body that is not UTF-8 with a 400 in Anthropic's envelope, and keeps serving", async () => {
+    const before = mock.requests.length;
+    const res = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: Buffer.concat([
+        Buffer.from('{"model":"m/'),
+        Buffer.from([0xff]),
+        Buffer.from('ok","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}'),
+      ]),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: 'The request body is not valid UTF-8, which JSON must be (RFC 8259).',
+      },
+    });
+    expect(mock.requests.length).toBe(before);
+
+    mock.script(usageOnlyIfAsked(false));
+    const next = await postMessages(url(), { ...G10_REQUEST, stream: false });
+    expect(next.status).toBe(200);
+  });
+
   it('reports cached prompt tokens apart from input_tokens, as Anthropic does', async () => {
     const usage = { prompt_tokens: 1200, completion_tokens: 7, cached_tokens: 1024 };
     mock.script({ status: 200, json: chatCompletion({ model: 'gpt-4o', content: 'ok', usage }) });

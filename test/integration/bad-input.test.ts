@@ -67,6 +67,28 @@ describe.each(['uws', 'node'] as const)('bad input through the %s front', (http)
     await stillServes();
   });
 
+  it('refuses a body that is not UTF-8 in the OpenAI envelope, before any upstream call', async () => {
+    const before = mock.requests.length;
+    const body = Buffer.concat([
+      Buffer.from('{"model":"m/'),
+      Buffer.from([0xff]),
+      Buffer.from('ok","messages":[{"role":"user","content":"hi"}]}'),
+    ]);
+    const seen = await send({ body });
+    expect(seen.status).toBe(400);
+    expect(seen.json).toEqual({
+      error: {
+        message: 'The request body is not valid UTF-8, which JSON must be (RFC 8259).',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'GW_ERR_REQ_INVALID_JSON',
+      },
+    });
+    expect(mock.requests.length).toBe(before);
+    await stillServes();
+    expect(JSON.stringify(sidecar.logs)).not.toContain('\ufffd');
+  });
+
   it('forwards a seed past 2^53 digit for digit, and refuses one past int64 upstream-free', async () => {
     const withSeed = (seed: string) =>
       `{"model":"m","seed":${seed},"messages":[{"role":"user","content":"hi"}]}`;

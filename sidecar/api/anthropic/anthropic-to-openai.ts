@@ -3,8 +3,7 @@
 // failover, metering. Fields with no OpenAI form are dropped where that is harmless and
 // refused where the answer would silently differ (server tools, file sources).
 
-import { assertJsonDepth } from '../../json-body.js';
-import { GatewayError } from '../../errors.js';
+import { assertJsonDepth, parseJsonBody } from '../../json-body.js';
 import type { JsonObject } from '../../providers/adapter.js';
 import { invalid, isObject, missing, numberIn, text, unsupported } from './check.js';
 import { messagesToOpenAI, systemToOpenAI } from './messages-to-openai.js';
@@ -23,15 +22,7 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function anthropicToOpenAI(raw: Buffer): TranslatedRequest {
   assertJsonDepth(raw);
-  let req: unknown;
-  try {
-    req = JSON.parse(raw.toString());
-  } catch (err) {
-    throw new GatewayError(
-      'GW_ERR_REQ_INVALID_JSON',
-      `The request body is not valid JSON (${(err as Error).message}).`,
-    );
-  }
+  const req = parseJsonBody(raw);
   if (!isObject(req)) throw invalid(null, 'The request body must be a JSON object.');
 
   const model = req.model;

@@ -194,6 +194,20 @@ describe('anthropicToOpenAI', () => {
     );
   });
 
+  it('refuses a body that is not UTF-8 as invalid JSON, as the OpenAI route does', () => {
+    const raw = Buffer.concat([
+      Buffer.from('{"model":"m/'),
+      Buffer.from([0xff]),
+      Buffer.from('ok","max_tokens":1,"messages":[{"role":"user","content":"hi"}]}'),
+    ]);
+    expect(() => anthropicToOpenAI(raw)).toThrow(
+      expect.objectContaining({
+        code: 'GW_ERR_REQ_INVALID_JSON',
+        message: 'The request body is not valid UTF-8, which JSON must be (RFC 8259).',
+      }),
+    );
+  });
+
   it.each([
     ['{"model":', 'GW_ERR_REQ_INVALID_JSON', null],
     [{ ...base, max_tokens: undefined }, 'GW_ERR_REQ_MISSING_FIELD', 'max_tokens'],
