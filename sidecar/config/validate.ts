@@ -339,6 +339,14 @@ function checkBaseUrl(value: string, path: string, report: Report) {
     report(path, 'must not contain credentials (user:password@); use api_key_env');
   } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     report(path, `must be an http:// or https:// URL, got ${show(value)}`);
+  } else if (/[?#]/.test(value)) {
+    // Adapters send to base_url's origin and path, so a query or fragment would be dropped
+    // without a word. Past the scheme, ? and # can only begin those two (an empty one too,
+    // which URL.search and URL.hash do not show). Not echoed: a query may hold a key.
+    const azure = url.searchParams.has('api-version')
+      ? "; Azure's api-version has its own field, api_version (protocol azure_openai)"
+      : '';
+    report(path, `must not have a query string or fragment: they would be dropped${azure}`);
   }
 }
 

@@ -116,6 +116,13 @@ describe('embeddedDefaults', () => {
     expect(() => embeddedDefaults(env)).not.toThrow(/sk-secret-d41d8c/);
   });
 
+  it('refuses an OPENAI_BASE_URL whose query string would be dropped', () => {
+    const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:4310/v1?x=1' };
+    expect(() => embeddedDefaults(env)).toThrow(
+      /providers\[0\]\.base_url: must not have a query string or fragment/,
+    );
+  });
+
   it('refuses a key with a trailing newline without repeating it', () => {
     const env = { GROQ_API_KEY: 'gsk_secret_77aa\n' };
     expect(() => embeddedDefaults(env)).toThrow(/GROQ_API_KEY contains whitespace/);

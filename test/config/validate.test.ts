@@ -244,6 +244,37 @@ describe('providers', () => {
     expect(err.message).not.toContain('hunter2');
   });
 
+  it.each([
+    'http://127.0.0.1:4310/v1?x=1#frag',
+    'https://api.openai.com/v1#frag',
+    'https://api.openai.com/v1?',
+    'https://api.openai.com/v1?key=AIza-do-not-echo',
+  ])('refuses the base_url %s, whose query or fragment would be dropped', (url) => {
+    const doc = validDoc();
+    doc.providers[0].base_url = url;
+    const err = errorOf(doc);
+    expect(err.problems).toEqual([
+      {
+        path: 'providers[0].base_url',
+        reason: 'must not have a query string or fragment: they would be dropped',
+      },
+    ]);
+    expect(err.message).not.toContain('do-not-echo');
+  });
+
+  it('points an api-version in an Azure base_url at api_version', () => {
+    const doc = validDoc();
+    doc.providers[1].base_url = 'https://myres.openai.azure.com/?api-version=2024-10-21';
+    expect(problemsOf(doc)).toEqual([
+      {
+        path: 'providers[1].base_url',
+        reason:
+          'must not have a query string or fragment: they would be dropped; ' +
+          "Azure's api-version has its own field, api_version (protocol azure_openai)",
+      },
+    ]);
+  });
+
   it('requires base_url for network protocols', () => {
     const doc = validDoc();
     delete doc.providers[0].base_url;
