@@ -9,6 +9,8 @@ import { MAX_ATTEMPTS } from '../routing/model-table.js';
 type Report = (path: string, reason: string) => void;
 
 const MAX_CHAIN = 16;
+/** What failover_on_status may list: HTTP error statuses. */
+export const FAILOVER_STATUSES = [400, 599] as const;
 
 export function checkClasses(
   classes: readonly ModelClass[],
@@ -54,10 +56,11 @@ export function checkClasses(
       report(`${at}.max_attempts`, `at most ${MAX_ATTEMPTS}, got ${c.maxAttempts}`);
     }
     c.failoverOnStatus.forEach((status, j) => {
-      if (status < 400 || status > 599) {
+      const [lowest, highest] = FAILOVER_STATUSES;
+      if (status < lowest || status > highest) {
         report(
           `${at}.failover_on_status[${j}]`,
-          `must be an HTTP error status (400-599), got ${status}`,
+          `must be an HTTP error status (${lowest}-${highest}), got ${status}`,
         );
       }
     });

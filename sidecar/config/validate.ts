@@ -1,6 +1,8 @@
 import { clone, create, ScalarType } from '@bufbuild/protobuf';
 import type { DescEnum, DescField, DescMessage, Message } from '@bufbuild/protobuf';
 import {
+  ListenSchema,
+  ModelClassSchema,
   PolicySchema,
   Protocol,
   ProtocolSchema,
@@ -20,7 +22,13 @@ import {
   placeholdersOf,
   type CatalogEntry,
 } from '../providers/catalog.js';
-import { checkClasses, checkModelClass, checkRouting } from './validate-classes.js';
+import { MAX_ATTEMPTS } from '../routing/model-table.js';
+import {
+  FAILOVER_STATUSES,
+  checkClasses,
+  checkModelClass,
+  checkRouting,
+} from './validate-classes.js';
 
 /** One thing wrong with a config: where (`providers[1].base_url`) and why. */
 export interface Problem {
@@ -148,12 +156,14 @@ const CREDENTIAL_HEADERS = new Set([
 const GATEWAY_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+const MAX_PORT = 65535;
+
 function checkListen(listen: Listen, report: Report) {
   if (/[\s/]/.test(listen.host)) {
     report('listen.host', `must be a host name or IP address, got ${show(listen.host)}`);
   }
-  if (listen.port > 65535) {
-    report('listen.port', `must be from 0 to 65535 (0 means 4100), got ${listen.port}`);
+  if (listen.port > MAX_PORT) {
+    report('listen.port', `must be from 0 to ${MAX_PORT} (0 means 4100), got ${listen.port}`);
   }
 }
 
@@ -503,7 +513,7 @@ function decodeMessage(
 function decodeField(field: DescField, raw: unknown, path: string, problems: Problem[]): unknown {
   switch (field.fieldKind) {
     case 'scalar':
-      return decodeScalar(field.scalar, raw, path, problems);
+      return decodeScalar(field.scalar, raw, path, problems, RULE_RANGES.get(field));
     case 'enum':
       return decodeEnum(field.enum, raw, path, problems);
     case 'message':
@@ -515,7 +525,7 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
         const at = `${path}[${i}]`;
         if (field.listKind === 'message') return decodeMessage(field.message, item, at, problems);
         if (field.listKind === 'enum') return decodeEnum(field.enum, item, at, problems);
-        return decodeScalar(field.scalar, item, at, problems);
+        return decodeScalar(field.scalar, item, at, problems, RULE_RANGES.get(field));
       });
       return items.filter((item) => item !== undefined);
     }
@@ -556,12 +566,31 @@ const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
   [ScalarType.SFIXED32]: [-0x8000_0000, 0x7fff_ffff],
 };
 
-function decodeScalar(type: ScalarType, raw: unknown, path: string, problems: Problem[]) {
+/**
+ * Whole-number fields whose rules allow less than their proto type. A value the type
+ * refuses ("4100", -1) is described by the rule's range, which is the one the user must
+ * meet; a value the type takes but the rule does not is left to the rules, which the
+ * control plane's policies go through too.
+ */
+const RULE_RANGES = new Map<DescField, readonly [number, number]>([
+  [ListenSchema.field.port, [0, MAX_PORT]],
+  [ModelClassSchema.field.maxAttempts, [0, MAX_ATTEMPTS]],
+  [ModelClassSchema.field.failoverOnStatus, FAILOVER_STATUSES],
+]);
+
+function decodeScalar(
+  type: ScalarType,
+  raw: unknown,
+  path: string,
+  problems: Problem[],
+  ruleRange?: readonly [number, number],
+) {
   const range = INTEGER_RANGES[type];
   if (range) {
     const [min, max] = range;
-    const ok = Number.isInteger(raw) && (raw as number) >= min && (raw as number) <= max;
-    return ok ? raw : mismatch(path, `a whole number from ${min} to ${max}`, raw, problems);
+    if (Number.isInteger(raw) && (raw as number) >= min && (raw as number) <= max) return raw;
+    const [low, high] = ruleRange ?? range;
+    return mismatch(path, `a whole number from ${low} to ${high}`, raw, problems);
   }
 
   switch (type) {

@@ -86,6 +86,16 @@ routing: { breaker_failures: 3, explore_share: 0.1, health_window_ms: 30000 }
       'must be an HTTP error status (400-599), got 200',
     ],
     [
+      `classes: [{ name: c, chain: [{ provider: a, target: m }], max_attempts: "3" }]\nmodels: [{ name: x, class: c }]`,
+      'classes[0].max_attempts',
+      'must be a whole number from 0 to 5, got "3"',
+    ],
+    [
+      `classes: [{ name: c, chain: [{ provider: a, target: m }], failover_on_status: ["429"] }]\nmodels: [{ name: x, class: c }]`,
+      'classes[0].failover_on_status[0]',
+      'must be a whole number from 400 to 599, got "429"',
+    ],
+    [
       `models: [{ name: x, provider: a, target: m }]\nrouting: { explore_share: 2 }`,
       'routing.explore_share',
       'must be from 0 to 1, got 2',

@@ -97,11 +97,15 @@ describe('shape of the document', () => {
     ]);
   });
 
-  it('reports a string where a number belongs', () => {
+  it('reports a string where a number belongs, with the range the field takes', () => {
     const doc = validDoc();
     doc.listen.port = '4100';
     expect(problemsOf(doc)).toEqual([
-      { path: 'listen.port', reason: 'must be a whole number from 0 to 4294967295, got "4100"' },
+      { path: 'listen.port', reason: 'must be a whole number from 0 to 65535, got "4100"' },
+    ]);
+    doc.listen.port = -1;
+    expect(problemsOf(doc)).toEqual([
+      { path: 'listen.port', reason: 'must be a whole number from 0 to 65535, got -1' },
     ]);
   });
 
