@@ -4,7 +4,7 @@
 
 import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
 import { KeyRing } from './auth/keys.js';
-import { withDefaultLimits } from './config/defaults.js';
+import { withDefaultLimits } from './config/limits.js';
 import { SLICE_COUNT } from './health/health-engine.js';
 import { HealthTable, loadHealthKernel } from './health/health-kernel.js';
 import { createHandler } from './http/routes.js';

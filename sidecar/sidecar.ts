@@ -1,7 +1,8 @@
 // Composition root: from a validated Policy to a serving sidecar, and back down on SIGTERM.
 
 import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
-import { DEFAULT_LISTEN, withDefaultLimits } from './config/defaults.js';
+import { DEFAULT_LISTEN } from './config/defaults.js';
+import { withDefaultLimits } from './config/limits.js';
 import { GatewayError } from './errors.js';
 import { startNodeFront } from './http/node-front.js';
 import { sendError } from './http/respond.js';

@@ -1,11 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { LimitsSchema, Protocol, type Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import {
-  DEFAULT_LIMITS,
-  embeddedDefaults,
-  withDefaultLimits,
-} from '../../sidecar/config/defaults.js';
+import { embeddedDefaults } from '../../sidecar/config/defaults.js';
+import { DEFAULT_LIMITS } from '../../sidecar/config/limits.js';
 import { CATALOG, autoEnables } from '../../sidecar/providers/catalog.js';
 import { ConfigError, validatePolicy } from '../../sidecar/config/validate.js';
 
@@ -127,33 +124,5 @@ describe('embeddedDefaults', () => {
     const env = { GROQ_API_KEY: 'gsk_secret_77aa\n' };
     expect(() => embeddedDefaults(env)).toThrow(/GROQ_API_KEY contains whitespace/);
     expect(() => embeddedDefaults(env)).not.toThrow(/gsk_secret_77aa/);
-  });
-});
-
-describe('DEFAULT_LIMITS', () => {
-  it('holds the documented values', () => {
-    expect(DEFAULT_LIMITS).toEqual({
-      maxBodyBytes: 4194304,
-      requestTimeoutMs: 600000,
-      connectTimeoutMs: 10000,
-      firstByteTimeoutMs: 60000,
-      idleTimeoutMs: 60000,
-      drainTimeoutMs: 30000,
-      maxStreamEventBytes: 8388608,
-    });
-  });
-});
-
-describe('withDefaultLimits', () => {
-  it('fills only the zero fields and leaves the input untouched', () => {
-    const limits = create(LimitsSchema, { maxBodyBytes: 1024, idleTimeoutMs: 5 });
-    const filled = withDefaultLimits(limits);
-
-    expect(filled).toMatchObject({ ...DEFAULT_LIMITS, maxBodyBytes: 1024, idleTimeoutMs: 5 });
-    expect(limits.requestTimeoutMs).toBe(0);
-  });
-
-  it('gives every default when there are no limits at all', () => {
-    expect(withDefaultLimits(undefined)).toMatchObject(DEFAULT_LIMITS);
   });
 });
