@@ -1,6 +1,7 @@
 import { clone, create, ScalarType } from '@bufbuild/protobuf';
 import type { DescEnum, DescField, DescMessage, Message } from '@bufbuild/protobuf';
 import {
+  LimitsSchema,
   ListenSchema,
   ModelClassSchema,
   PolicySchema,
@@ -23,6 +24,7 @@ import {
   type CatalogEntry,
 } from '../providers/catalog.js';
 import { MAX_ATTEMPTS } from '../routing/model-table.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import {
   FAILOVER_STATUSES,
   checkClasses,
@@ -513,6 +515,7 @@ function decodeMessage(
 function decodeField(field: DescField, raw: unknown, path: string, problems: Problem[]): unknown {
   switch (field.fieldKind) {
     case 'scalar':
+      if (raw === 0 && ZERO_MEANS.has(field)) return zeroLimit(field, path, problems);
       return decodeScalar(field.scalar, raw, path, problems, RULE_RANGES.get(field));
     case 'enum':
       return decodeEnum(field.enum, raw, path, problems);
@@ -558,9 +561,11 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
  */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+const UINT32_MAX = 0xffff_ffff;
+
 const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
-  [ScalarType.UINT32]: [0, 0xffff_ffff],
-  [ScalarType.FIXED32]: [0, 0xffff_ffff],
+  [ScalarType.UINT32]: [0, UINT32_MAX],
+  [ScalarType.FIXED32]: [0, UINT32_MAX],
   [ScalarType.INT32]: [-0x8000_0000, 0x7fff_ffff],
   [ScalarType.SINT32]: [-0x8000_0000, 0x7fff_ffff],
   [ScalarType.SFIXED32]: [-0x8000_0000, 0x7fff_ffff],
@@ -576,7 +581,26 @@ const RULE_RANGES = new Map<DescField, readonly [number, number]>([
   [ListenSchema.field.port, [0, MAX_PORT]],
   [ModelClassSchema.field.maxAttempts, [0, MAX_ATTEMPTS]],
   [ModelClassSchema.field.failoverOnStatus, FAILOVER_STATUSES],
+  ...LimitsSchema.fields.map((f) => [f, [1, UINT32_MAX]] as const),
 ]);
+
+/**
+ * Limits whose zero stands for a default (config/limits.ts), by what it stands for. A
+ * policy cannot tell unset from 0 (proto3), but a file can: a 0 written there usually
+ * means "no limit" or "at once", and would silently get 30 s or 4 MiB, so it is refused.
+ */
+const ZERO_MEANS = new Map<DescField, number>(
+  LimitsSchema.fields.map((f) => [f, DEFAULT_LIMITS[f.localName as keyof typeof DEFAULT_LIMITS]]),
+);
+
+/** A 0 written for a limit: refused, naming the default it would have stood for. */
+function zeroLimit(field: DescField, path: string, problems: Problem[]): undefined {
+  const reason =
+    `must be from 1 to ${UINT32_MAX}: 0 would not mean "no limit" or "at once" here but ` +
+    `the default (${ZERO_MEANS.get(field)}), so leave the field out for that`;
+  problems.push({ path, reason });
+  return undefined;
+}
 
 function decodeScalar(
   type: ScalarType,

@@ -115,13 +115,43 @@ describe('shape of the document', () => {
     expect(problemsOf(doc)).toEqual([
       {
         path: 'limits.idle_timeout_ms',
-        reason: 'must be a whole number from 0 to 4294967295, got -1',
+        reason: 'must be a whole number from 1 to 4294967295, got -1',
       },
       {
         path: 'limits.drain_timeout_ms',
-        reason: 'must be a whole number from 0 to 4294967295, got 1.5',
+        reason: 'must be a whole number from 1 to 4294967295, got 1.5',
       },
     ]);
+  });
+
+  it.each([
+    ['max_body_bytes', 4194304],
+    ['request_timeout_ms', 600000],
+    ['connect_timeout_ms', 10000],
+    ['first_byte_timeout_ms', 60000],
+    ['idle_timeout_ms', 60000],
+    ['drain_timeout_ms', 30000],
+    ['max_stream_event_bytes', 8388608],
+  ])('refuses limits.%s: 0, naming the default %i it would silently stand for', (name, value) => {
+    const doc = validDoc();
+    doc.limits = { [name]: 0 };
+    expect(problemsOf(doc)).toEqual([
+      {
+        path: `limits.${name}`,
+        reason:
+          'must be from 1 to 4294967295: 0 would not mean "no limit" or "at once" here but ' +
+          `the default (${value}), so leave the field out for that`,
+      },
+    ]);
+  });
+
+  it('still reads a policy from the control plane, where 0 is how proto3 says unset', () => {
+    const policy = create(PolicySchema, {
+      limits: { drainTimeoutMs: 0, maxBodyBytes: 1024 },
+      providers: [{ id: 'demo', protocol: 3 }],
+      models: [{ name: 'demo/*', provider: 'demo', target: '*' }],
+    });
+    expect(validatePolicy(policy, { env: {} })).toEqual([]);
   });
 
   it('reports a mapping where a list belongs', () => {
