@@ -1,9 +1,5 @@
-import { clone, create, ScalarType } from '@bufbuild/protobuf';
-import type { DescEnum, DescField, DescMessage, Message } from '@bufbuild/protobuf';
+import { clone } from '@bufbuild/protobuf';
 import {
-  LimitsSchema,
-  ListenSchema,
-  ModelClassSchema,
   PolicySchema,
   Protocol,
   ProtocolSchema,
@@ -15,7 +11,7 @@ import {
   type Price,
   type Provider,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
-import { describeCharAt, modelNameProblem } from '../model-name.js';
+import { modelNameProblem } from '../model-name.js';
 import {
   CATALOG,
   PROTOCOL_OF,
@@ -23,14 +19,16 @@ import {
   placeholdersOf,
   type CatalogEntry,
 } from '../providers/catalog.js';
-import { MAX_ATTEMPTS } from '../routing/model-table.js';
-import { DEFAULT_LIMITS } from './limits.js';
 import {
-  FAILOVER_STATUSES,
-  checkClasses,
-  checkModelClass,
-  checkRouting,
-} from './validate-classes.js';
+  MAX_PORT,
+  closest,
+  decodeMessage,
+  describe,
+  enumNames,
+  isMapping,
+  show,
+} from './decode-document.js';
+import { checkClasses, checkModelClass, checkRouting } from './validate-classes.js';
 
 /** One thing wrong with a config: where (`providers[1].base_url`) and why. */
 export interface Problem {
@@ -157,8 +155,6 @@ const CREDENTIAL_HEADERS = new Set([
 ]);
 const GATEWAY_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-const MAX_PORT = 65535;
 
 function checkListen(listen: Listen, report: Report) {
   if (/[\s/]/.test(listen.host)) {
@@ -478,241 +474,10 @@ function checkApiKeys(keys: readonly ApiKey[], report: Report) {
   });
 }
 
-// ---- shape: document -> message ----------------------------------------------------------
-
-/** Reads a mapping into a message by proto field names; records problems, never throws. */
-function decodeMessage(
-  desc: DescMessage,
-  value: unknown,
-  path: string,
-  problems: Problem[],
-): Message {
-  const init: Record<string, unknown> = {};
-  if (!isMapping(value)) {
-    problems.push({ path, reason: `must be a mapping, got ${describe(value)}` });
-    return create(desc) as Message;
-  }
-
-  for (const [key, raw] of Object.entries(value)) {
-    const at = path === '' ? key : `${path}.${key}`;
-    const field = desc.fields.find((f) => f.name === key);
-    if (field === undefined) {
-      const names = desc.fields.map((f) => f.name);
-      const guess = closest(key, names);
-      const hint = guess ? `did you mean ${guess}?` : `known: ${names.join(', ')}`;
-      problems.push({ path: at, reason: `unknown field (${hint})` });
-      continue;
-    }
-
-    // YAML `key:` with nothing after it reads as null: treat it as not set, like proto JSON.
-    if (raw === null) continue;
-    const decoded = decodeField(field, raw, at, problems);
-    if (decoded !== undefined) init[field.localName] = decoded;
-  }
-  return create(desc, init) as Message;
-}
-
-function decodeField(field: DescField, raw: unknown, path: string, problems: Problem[]): unknown {
-  switch (field.fieldKind) {
-    case 'scalar':
-      if (raw === 0 && ZERO_MEANS.has(field)) return zeroLimit(field, path, problems);
-      return decodeScalar(field.scalar, raw, path, problems, RULE_RANGES.get(field));
-    case 'enum':
-      return decodeEnum(field.enum, raw, path, problems);
-    case 'message':
-      return decodeMessage(field.message, raw, path, problems);
-    case 'list': {
-      if (!Array.isArray(raw)) return mismatch(path, 'a list', raw, problems);
-      // Message items keep their index even when broken, so later paths stay right.
-      const items = raw.map((item, i) => {
-        const at = `${path}[${i}]`;
-        if (field.listKind === 'message') return decodeMessage(field.message, item, at, problems);
-        if (field.listKind === 'enum') return decodeEnum(field.enum, item, at, problems);
-        return decodeScalar(field.scalar, item, at, problems, RULE_RANGES.get(field));
-      });
-      return items.filter((item) => item !== undefined);
-    }
-    case 'map': {
-      if (!isMapping(raw)) return mismatch(path, 'a mapping', raw, problems);
-      // Keys are taken as written: the Policy only has string-keyed maps.
-      const entries = Object.entries(raw).map(([key, item]) => {
-        const surrogate = LONE_SURROGATE.exec(key);
-        if (surrogate !== null) {
-          // JSON.stringify escapes a lone surrogate, so the path stays printable.
-          const reason = `must be well-formed text; it has ${describeCharAt(key, surrogate.index)}`;
-          problems.push({ path: `${path}[${JSON.stringify(key)}]`, reason });
-          return [key, undefined];
-        }
-        const at = `${path}.${key}`;
-        if (field.mapKind === 'message')
-          return [key, decodeMessage(field.message, item, at, problems)];
-        if (field.mapKind === 'enum') return [key, decodeEnum(field.enum, item, at, problems)];
-        return [key, decodeScalar(field.scalar, item, at, problems)];
-      });
-      return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
-    }
-  }
-}
-
-/**
- * JSON can spell a lone surrogate ("\ud800") and YAML can too, but a proto string is UTF-8,
- * which has no encoding for one: left in, it fails later in protobuf's clone with a stack
- * trace and no path.
- */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-const UINT32_MAX = 0xffff_ffff;
-
-const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
-  [ScalarType.UINT32]: [0, UINT32_MAX],
-  [ScalarType.FIXED32]: [0, UINT32_MAX],
-  [ScalarType.INT32]: [-0x8000_0000, 0x7fff_ffff],
-  [ScalarType.SINT32]: [-0x8000_0000, 0x7fff_ffff],
-  [ScalarType.SFIXED32]: [-0x8000_0000, 0x7fff_ffff],
-};
-
-/**
- * Whole-number fields whose rules allow less than their proto type. A value the type
- * refuses ("4100", -1) is described by the rule's range, which is the one the user must
- * meet; a value the type takes but the rule does not is left to the rules, which the
- * control plane's policies go through too.
- */
-const RULE_RANGES = new Map<DescField, readonly [number, number]>([
-  [ListenSchema.field.port, [0, MAX_PORT]],
-  [ModelClassSchema.field.maxAttempts, [0, MAX_ATTEMPTS]],
-  [ModelClassSchema.field.failoverOnStatus, FAILOVER_STATUSES],
-  ...LimitsSchema.fields.map((f) => [f, [1, UINT32_MAX]] as const),
-]);
-
-/**
- * Limits whose zero stands for a default (config/limits.ts), by what it stands for. A
- * policy cannot tell unset from 0 (proto3), but a file can: a 0 written there usually
- * means "no limit" or "at once", and would silently get 30 s or 4 MiB, so it is refused.
- */
-const ZERO_MEANS = new Map<DescField, number>(
-  LimitsSchema.fields.map((f) => [f, DEFAULT_LIMITS[f.localName as keyof typeof DEFAULT_LIMITS]]),
-);
-
-/** A 0 written for a limit: refused, naming the default it would have stood for. */
-function zeroLimit(field: DescField, path: string, problems: Problem[]): undefined {
-  const reason =
-    `must be from 1 to ${UINT32_MAX}: 0 would not mean "no limit" or "at once" here but ` +
-    `the default (${ZERO_MEANS.get(field)}), so leave the field out for that`;
-  problems.push({ path, reason });
-  return undefined;
-}
-
-function decodeScalar(
-  type: ScalarType,
-  raw: unknown,
-  path: string,
-  problems: Problem[],
-  ruleRange?: readonly [number, number],
-) {
-  const range = INTEGER_RANGES[type];
-  if (range) {
-    const [min, max] = range;
-    if (Number.isInteger(raw) && (raw as number) >= min && (raw as number) <= max) return raw;
-    const [low, high] = ruleRange ?? range;
-    return mismatch(path, `a whole number from ${low} to ${high}`, raw, problems);
-  }
-
-  switch (type) {
-    case ScalarType.STRING: {
-      if (typeof raw !== 'string') return mismatch(path, 'a string', raw, problems);
-      const surrogate = LONE_SURROGATE.exec(raw);
-      if (surrogate === null) return raw;
-      const reason = `must be well-formed text; it has ${describeCharAt(raw, surrogate.index)}`;
-      problems.push({ path, reason });
-      return undefined;
-    }
-    case ScalarType.BOOL:
-      return typeof raw === 'boolean' ? raw : mismatch(path, 'true or false', raw, problems);
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
-      return typeof raw === 'number' ? raw : mismatch(path, 'a number', raw, problems);
-    default:
-      // 64-bit integers and bytes have no field in the Policy yet; add them here when one does.
-      throw new Error(`config files cannot express ${ScalarType[type]} fields (${path})`);
-  }
-}
-
-function decodeEnum(desc: DescEnum, raw: unknown, path: string, problems: Problem[]) {
-  const names = enumNames(desc);
-  const number = typeof raw === 'string' ? names.get(raw) : undefined;
-  if (number !== undefined) return number;
-
-  const guess = typeof raw === 'string' ? closest(raw, [...names.keys()]) : undefined;
-  const hint = guess ? ` (did you mean ${guess}?)` : '';
-  const reason = `must be one of ${[...names.keys()].join(', ')}, got ${describe(raw)}${hint}`;
-  problems.push({ path, reason });
-  return undefined;
-}
-
-/** File spelling of enum values: `PROTOCOL_AZURE_OPENAI` is written `azure_openai`. */
-function enumNames(desc: DescEnum): Map<string, number> {
-  const values = desc.values.filter((v) => v.number !== 0);
-  return new Map(values.map((v) => [v.localName.toLowerCase(), v.number]));
-}
-
 function protocolNames() {
   return enumNames(ProtocolSchema);
 }
 
 function protocolName(protocol: Protocol): string {
   return [...protocolNames()].find(([, n]) => n === protocol)?.[0] ?? String(protocol);
-}
-
-function mismatch(path: string, expected: string, raw: unknown, problems: Problem[]): undefined {
-  problems.push({ path, reason: `must be ${expected}, got ${describe(raw)}` });
-  return undefined;
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (isMapping(value)) return 'a mapping';
-  if (typeof value === 'string') return show(value);
-  return String(value);
-}
-
-/** A config value quoted for a message, cut short so one bad line stays one line. */
-function show(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-}
-
-// ---- did you mean ------------------------------------------------------------------------
-
-/** The candidate a typo most likely meant: same letters ignoring case and _/-, or 1-2 edits. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const squash = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
-  let best: string | undefined;
-  let bestDistance = Infinity;
-
-  for (const candidate of candidates) {
-    const distance = squash(candidate) === squash(word) ? 0 : editDistance(word, candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return bestDistance <= Math.min(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-/** Optimal string alignment distance: Levenshtein plus swapping two neighbours. */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length)]);
-  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
-
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2][j - 2] + 1);
-      }
-      rows[i][j] = d;
-    }
-  }
-  return rows[a.length][b.length];
 }
