@@ -2,7 +2,8 @@
 // depth: deeply nested JSON is cheap to send and expensive to walk (the translators
 // recurse, and a few thousand levels overflow the stack). On the way it notes where the
 // top-level `"model"` key is, so that the OpenAI adapter can swap the model in the bytes
-// without searching them again.
+// without searching them again. The parse itself is here too (UTF-8 checked first), and a
+// second pass that only a rare request pays for: reading a number's digits as sent.
 
 import { isUtf8 } from 'node:buffer';
 import { GatewayError } from './errors.js';
