@@ -15,7 +15,7 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     grpc: 'INVALID_ARGUMENT',
-    summary: 'The request body is not valid JSON.',
+    summary: 'The request body is not valid JSON, or not UTF-8 (which JSON must be, RFC 8259).',
   },
   GW_ERR_REQ_INVALID_FIELD: {
     status: 400,
