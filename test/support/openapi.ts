@@ -21,7 +21,12 @@ export const specPath = resolve(REPO_ROOT, process.env.MODELGATE_OPENAPI_SPEC ||
 /** False when the spec file is absent: spec-based tests must then report skipped. */
 export const specAvailable = existsSync(specPath);
 
-export const SPEC_MISSING_REASON = `OpenAI OpenAPI spec not found at ${specPath}`;
+const SPEC_FROM = process.env.MODELGATE_OPENAPI_SPEC
+  ? `MODELGATE_OPENAPI_SPEC=${process.env.MODELGATE_OPENAPI_SPEC}`
+  : `MODELGATE_OPENAPI_SPEC unset, default ${DEFAULT_SPEC}`;
+
+/** Why the spec-based checks are skipped: the missing file, and where its path came from. */
+export const SPEC_MISSING_REASON = `no OpenAI OpenAPI spec at ${specPath} (${SPEC_FROM})`;
 
 /**
  * A suite title that states why it is skipped when the spec is absent, for
