@@ -2,18 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { toChatCompletion } from '../../../sidecar/providers/bedrock/bedrock-to-openai.js';
 import { finishReason } from '../../../sidecar/providers/bedrock/stop-reason.js';
 import { converseResponse } from '../../support/mock-bedrock.js';
-import { assertConforms, specAvailable } from '../../support/openapi.js';
+import { itConforms, recordConformance } from '../../support/conformance.js';
 
 const META = { id: 'chatcmpl-x', created: 1_700_000_000, model: '' };
 
 function parse(body: unknown) {
   const out = toChatCompletion(Buffer.from(JSON.stringify(body)), META, 'bedrock');
   if ('code' in out) throw new Error(out.message);
-  return { json: JSON.parse(Buffer.from(out.bytes).toString()), usage: out.usage };
+  const json = JSON.parse(Buffer.from(out.bytes).toString());
+  recordConformance('CreateChatCompletionResponse', json);
+  return { json, usage: out.usage };
 }
 
 describe('Converse response to chat.completion', () => {
-  it('maps text, stop reason and usage', () => {
+  itConforms('maps text, stop reason and usage', () => {
     const { json, usage } = parse(
       converseResponse({ text: 'Hi!', usage: { inputTokens: 9, outputTokens: 2 } }),
     );
@@ -38,10 +40,9 @@ describe('Converse response to chat.completion', () => {
       },
     });
     expect(usage).toEqual({ promptTokens: 9, completionTokens: 2, totalTokens: 11 });
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', json);
   });
 
-  it('maps toolUse blocks to tool_calls with JSON text arguments, content null', () => {
+  itConforms('maps toolUse blocks to tool_calls with JSON text arguments, content null', () => {
     const { json } = parse(
       converseResponse({
         tools: [
@@ -72,10 +73,9 @@ describe('Converse response to chat.completion', () => {
       logprobs: null,
       finish_reason: 'tool_calls',
     });
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', json);
   });
 
-  it('keeps reasoning text apart from the answer', () => {
+  itConforms('keeps reasoning text apart from the answer', () => {
     const { json } = parse(converseResponse({ reasoning: 'Let me think.', text: '42' }));
     expect(json.choices[0].message).toMatchObject({
       content: '42',
@@ -83,7 +83,7 @@ describe('Converse response to chat.completion', () => {
     });
   });
 
-  it('counts cache reads and writes into the prompt, once', () => {
+  itConforms('counts cache reads and writes into the prompt, once', () => {
     const { json, usage } = parse(
       converseResponse({
         text: 'x',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cohereToOpenAI } from '../../../sidecar/providers/cohere/cohere-to-openai.js';
 import { readCohereUsage } from '../../../sidecar/providers/cohere/usage.js';
 import { cohereChat } from '../../support/mock-cohere.js';
-import { assertConforms, specAvailable } from '../../support/openapi.js';
+import { itConforms, recordConformance } from '../../support/conformance.js';
 
 const ctx = { providerId: 'co', secrets: [] };
 const meta = { model: 'command-a-03-2025', createdS: 1_750_000_000 };
@@ -11,12 +11,12 @@ function parse(body: unknown) {
   const out = cohereToOpenAI(Buffer.from(JSON.stringify(body)), meta, ctx);
   if ('code' in out) throw new Error(`unexpected failure ${out.code}`);
   const json = JSON.parse(Buffer.from(out.bytes).toString()) as Record<string, any>;
-  if (specAvailable) assertConforms('CreateChatCompletionResponse', json);
+  recordConformance('CreateChatCompletionResponse', json);
   return { json, usage: out.usage };
 }
 
 describe('cohereToOpenAI', () => {
-  it('builds a chat.completion from a text answer, with tokens as usage', () => {
+  itConforms('builds a chat.completion from a text answer, with tokens as usage', () => {
     const { json, usage } = parse(
       cohereChat({
         id: 'c0ffee',
@@ -42,7 +42,7 @@ describe('cohereToOpenAI', () => {
     expect(usage).toEqual({ promptTokens: 205, completionTokens: 4, totalTokens: 209 });
   });
 
-  it('maps tool calls, the tool plan as content, and TOOL_CALL to tool_calls', () => {
+  itConforms('maps tool calls, the tool plan as content, and TOOL_CALL to tool_calls', () => {
     const { json } = parse(
       cohereChat({
         toolPlan: 'I will check both.',
@@ -72,17 +72,17 @@ describe('cohereToOpenAI', () => {
     });
   });
 
-  it('gives tool calls without a plan null content, as OpenAI does', () => {
+  itConforms('gives tool calls without a plan null content, as OpenAI does', () => {
     const { json } = parse(cohereChat({ toolCalls: [{ id: 'a', name: 'f', arguments: '{}' }] }));
     expect(json.choices[0].message.content).toBe(null);
   });
 
-  it('keeps thinking apart as reasoning_content', () => {
+  itConforms('keeps thinking apart as reasoning_content', () => {
     const { json } = parse(cohereChat({ thinking: 'hmm', text: '42' }));
     expect(json.choices[0].message).toMatchObject({ content: '42', reasoning_content: 'hmm' });
   });
 
-  it.each([
+  itConforms.each([
     ['MAX_TOKENS', 'length'],
     ['STOP_SEQUENCE', 'stop'],
   ] as const)('maps %s to %s', (reason, expected) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toOpenAICompletion } from '../../../sidecar/providers/gemini/gemini-to-openai.js';
 import { geminiResponse } from '../../support/mock-gemini.js';
-import { assertConforms, specAvailable } from '../../support/openapi.js';
+import { itConforms, recordConformance } from '../../support/conformance.js';
 
 const ctx = { providerId: 'gem', secrets: [], nowSeconds: () => 1700000000 };
 
@@ -9,12 +9,12 @@ function parse(body: unknown) {
   const out = toOpenAICompletion(Buffer.from(JSON.stringify(body)), ctx);
   if ('code' in out) throw new Error(`unexpected failure ${out.code}`);
   const json = JSON.parse(Buffer.from(out.bytes).toString()) as Record<string, any>;
-  if (specAvailable) assertConforms('CreateChatCompletionResponse', json);
+  recordConformance('CreateChatCompletionResponse', json);
   return { json, usage: out.usage };
 }
 
 describe('toOpenAICompletion', () => {
-  it('maps text, thoughts and usage (G32, non-stream)', () => {
+  itConforms('maps text, thoughts and usage (G32, non-stream)', () => {
     const { json, usage } = parse(
       geminiResponse({
         candidates: [
@@ -68,50 +68,56 @@ describe('toOpenAICompletion', () => {
     });
   });
 
-  it('G01 Gemini (non-stream): parallel function calls with distinct ids and finish tool_calls', () => {
-    const { json } = parse(
-      geminiResponse({
-        candidates: [
-          {
-            parts: [
-              {
-                functionCall: { name: 'get_weather', args: { city: 'Paris' } },
-                thoughtSignature: 'U0lH',
-              },
-              { functionCall: { name: 'get_weather', args: { city: 'Tokyo' } } },
-            ],
-            finishReason: 'STOP',
-          },
-        ],
-      }),
-    );
-    const message = json.choices[0].message;
-    expect(message.content).toBeNull();
-    expect(message.tool_calls).toHaveLength(2);
-    expect(message.tool_calls[0]).toMatchObject({
-      type: 'function',
-      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
-      extra_content: { google: { thought_signature: 'U0lH' } },
-    });
-    expect(message.tool_calls[1].function.arguments).toBe('{"city":"Tokyo"}');
-    expect(message.tool_calls[0].id).not.toBe(message.tool_calls[1].id);
-    expect(json.choices[0].finish_reason).toBe('tool_calls');
-  });
+  itConforms(
+    'G01 Gemini (non-stream): parallel function calls with distinct ids and finish tool_calls',
+    () => {
+      const { json } = parse(
+        geminiResponse({
+          candidates: [
+            {
+              parts: [
+                {
+                  functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+                  thoughtSignature: 'U0lH',
+                },
+                { functionCall: { name: 'get_weather', args: { city: 'Tokyo' } } },
+              ],
+              finishReason: 'STOP',
+            },
+          ],
+        }),
+      );
+      const message = json.choices[0].message;
+      expect(message.content).toBeNull();
+      expect(message.tool_calls).toHaveLength(2);
+      expect(message.tool_calls[0]).toMatchObject({
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+        extra_content: { google: { thought_signature: 'U0lH' } },
+      });
+      expect(message.tool_calls[1].function.arguments).toBe('{"city":"Tokyo"}');
+      expect(message.tool_calls[0].id).not.toBe(message.tool_calls[1].id);
+      expect(json.choices[0].finish_reason).toBe('tool_calls');
+    },
+  );
 
-  it('maps several candidates to several choices, and a safety stop to content_filter', () => {
-    const { json } = parse(
-      geminiResponse({
-        candidates: [
-          { parts: [{ text: 'A' }], finishReason: 'STOP' },
-          { parts: [], finishReason: 'SAFETY', index: 1 },
-        ],
-      }),
-    );
-    expect(json.choices.map((c: any) => [c.index, c.message.content, c.finish_reason])).toEqual([
-      [0, 'A', 'stop'],
-      [1, '', 'content_filter'],
-    ]);
-  });
+  itConforms(
+    'maps several candidates to several choices, and a safety stop to content_filter',
+    () => {
+      const { json } = parse(
+        geminiResponse({
+          candidates: [
+            { parts: [{ text: 'A' }], finishReason: 'STOP' },
+            { parts: [], finishReason: 'SAFETY', index: 1 },
+          ],
+        }),
+      );
+      expect(json.choices.map((c: any) => [c.index, c.message.content, c.finish_reason])).toEqual([
+        [0, 'A', 'stop'],
+        [1, '', 'content_filter'],
+      ]);
+    },
+  );
 
   it("names the call's target as the model when Gemini gives no modelVersion", () => {
     const { modelVersion: _omitted, ...res } = geminiResponse({
