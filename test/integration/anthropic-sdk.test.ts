@@ -6,7 +6,7 @@ import {
   startMockAnthropic,
   type MockAnthropic,
 } from '../support/mock-anthropic.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordConformance, recordEachConformance } from '../support/conformance.js';
 import { anthropicPolicy } from '../providers/anthropic/harness.js';
 import { PROVIDER_SECRET, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 
@@ -32,12 +32,11 @@ const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
 };
 
 function conformsCompletion(completion: unknown): void {
-  if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
+  recordConformance('CreateChatCompletionResponse', completion);
 }
 
 function conformsChunks(chunks: unknown[]): void {
-  if (specAvailable)
-    for (const c of chunks) assertConforms('CreateChatCompletionStreamResponse', c);
+  recordEachConformance('CreateChatCompletionStreamResponse', chunks);
 }
 
 describe('the openai SDK against an Anthropic provider', () => {
@@ -57,40 +56,43 @@ describe('the openai SDK against an Anthropic provider', () => {
   });
   afterEach(() => expect(mock.pending()).toBe(0));
 
-  it('answers a plain chat, with the key, version and translated body upstream', async () => {
-    const completion = await client.chat.completions.create({
-      model: MODEL,
-      messages: [
-        { role: 'system', content: 'Be brief.' },
-        { role: 'user', content: 'Say hello' },
-      ],
-      temperature: 0.2,
-    });
+  itConforms(
+    'answers a plain chat, with the key, version and translated body upstream',
+    async () => {
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Say hello' },
+        ],
+        temperature: 0.2,
+      });
 
-    expect(completion.object).toBe('chat.completion');
-    expect(completion.model).toBe(MODEL);
-    expect(completion.choices[0].message).toMatchObject({
-      role: 'assistant',
-      content: 'Hello from the mock.',
-    });
-    expect(completion.choices[0].finish_reason).toBe('stop');
-    expect(completion.usage?.completion_tokens).toBe(4);
-    conformsCompletion(completion);
+      expect(completion.object).toBe('chat.completion');
+      expect(completion.model).toBe(MODEL);
+      expect(completion.choices[0].message).toMatchObject({
+        role: 'assistant',
+        content: 'Hello from the mock.',
+      });
+      expect(completion.choices[0].finish_reason).toBe('stop');
+      expect(completion.usage?.completion_tokens).toBe(4);
+      conformsCompletion(completion);
 
-    expect(sent().path).toBe('/v1/messages');
-    expect(sent().headers['x-api-key']).toBe(PROVIDER_SECRET);
-    expect(sent().headers['anthropic-version']).toBe('2023-06-01');
-    expect(sent().headers.authorization).toBeUndefined();
-    expect(sent().json).toEqual({
-      model: MODEL,
-      max_tokens: 4096,
-      system: [{ type: 'text', text: 'Be brief.' }],
-      messages: [{ role: 'user', content: 'Say hello' }],
-      temperature: 0.2,
-    });
-  });
+      expect(sent().path).toBe('/v1/messages');
+      expect(sent().headers['x-api-key']).toBe(PROVIDER_SECRET);
+      expect(sent().headers['anthropic-version']).toBe('2023-06-01');
+      expect(sent().headers.authorization).toBeUndefined();
+      expect(sent().json).toEqual({
+        model: MODEL,
+        max_tokens: 4096,
+        system: [{ type: 'text', text: 'Be brief.' }],
+        messages: [{ role: 'user', content: 'Say hello' }],
+        temperature: 0.2,
+      });
+    },
+  );
 
-  it('streams a chat: one role chunk, the text, stop, no usage chunk unasked', async () => {
+  itConforms('streams a chat: one role chunk, the text, stop, no usage chunk unasked', async () => {
     const stream = await client.chat.completions.create({
       model: MODEL,
       messages: [{ role: 'user', content: 'Say hello' }],
@@ -109,38 +111,41 @@ describe('the openai SDK against an Anthropic provider', () => {
     conformsChunks(chunks);
   });
 
-  it('adds the usage chunk, last and with no choices, when include_usage is set', async () => {
-    mock.script({
-      sse: anthropicStream({
+  itConforms(
+    'adds the usage chunk, last and with no choices, when include_usage is set',
+    async () => {
+      mock.script({
+        sse: anthropicStream({
+          model: MODEL,
+          blocks: [{ type: 'text', text: ['Two', ' words'] }],
+          usage: { input_tokens: 9, output_tokens: 3 },
+        }),
+      });
+      const stream = await client.chat.completions.create({
         model: MODEL,
-        blocks: [{ type: 'text', text: ['Two', ' words'] }],
-        usage: { input_tokens: 9, output_tokens: 3 },
-      }),
-    });
-    const stream = await client.chat.completions.create({
-      model: MODEL,
-      messages: [{ role: 'user', content: 'Two words' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const chunks = [];
-    for await (const chunk of stream) chunks.push(chunk);
+        messages: [{ role: 'user', content: 'Two words' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
 
-    const last = chunks.at(-1)!;
-    expect(last.choices).toEqual([]);
-    expect(last.usage).toEqual({
-      prompt_tokens: 9,
-      completion_tokens: 3,
-      total_tokens: 12,
-      prompt_tokens_details: { cached_tokens: 0 },
-    });
-    expect(chunks.slice(0, -1).every((c) => c.choices.length === 1)).toBe(true);
-    // stream_options is OpenAI's; Anthropic streams always carry usage and refuse the field.
-    expect(sent().json).not.toHaveProperty('stream_options');
-    conformsChunks(chunks);
-  });
+      const last = chunks.at(-1)!;
+      expect(last.choices).toEqual([]);
+      expect(last.usage).toEqual({
+        prompt_tokens: 9,
+        completion_tokens: 3,
+        total_tokens: 12,
+        prompt_tokens_details: { cached_tokens: 0 },
+      });
+      expect(chunks.slice(0, -1).every((c) => c.choices.length === 1)).toBe(true);
+      // stream_options is OpenAI's; Anthropic streams always carry usage and refuse the field.
+      expect(sent().json).not.toHaveProperty('stream_options');
+      conformsChunks(chunks);
+    },
+  );
 
-  it('runs parallel tool calls and their results over two turns', async () => {
+  itConforms('runs parallel tool calls and their results over two turns', async () => {
     mock.script({
       status: 200,
       json: anthropicMessage({
@@ -274,7 +279,7 @@ describe('the openai SDK against an Anthropic provider', () => {
     ]);
   });
 
-  it('answers with JSON that follows a json_schema response_format', async () => {
+  itConforms('answers with JSON that follows a json_schema response_format', async () => {
     const schema = {
       type: 'object',
       properties: { city: { type: 'string' }, celsius: { type: 'number' } },

@@ -10,7 +10,7 @@ import {
   startMockCohere,
   type MockCohere,
 } from '../support/mock-cohere.js';
-import { assertConforms, specAvailable, SPEC_MISSING_REASON } from '../support/openapi.js';
+import { itConforms, recordConformance, recordEachConformance } from '../support/conformance.js';
 import {
   PROVIDER_SECRET,
   eventually,
@@ -47,65 +47,72 @@ describe('chat completions against Cohere, driven by the openai SDK', () => {
   });
   afterEach(() => expect(mock.pending()).toBe(0));
 
-  it('answers a plain chat, with the bearer key and the provider model name upstream', async () => {
-    mock.script({
-      status: 200,
-      json: cohereChat({
-        id: 'msg-1',
-        text: 'Hello!',
-        usage: { billed: { input: 3, output: 2 }, tokens: { input: 203, output: 3 } },
-      }),
-    });
-    const completion = await client.chat.completions.create({
-      model: 'command-fast',
-      messages: [{ role: 'user', content: 'Say hello' }],
-      temperature: 0.2,
-    });
+  itConforms(
+    'answers a plain chat, with the bearer key and the provider model name upstream',
+    async () => {
+      mock.script({
+        status: 200,
+        json: cohereChat({
+          id: 'msg-1',
+          text: 'Hello!',
+          usage: { billed: { input: 3, output: 2 }, tokens: { input: 203, output: 3 } },
+        }),
+      });
+      const completion = await client.chat.completions.create({
+        model: 'command-fast',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        temperature: 0.2,
+      });
 
-    expect(completion.choices[0].message.content).toBe('Hello!');
-    expect(completion.choices[0].finish_reason).toBe('stop');
-    expect(completion.usage).toEqual({
-      prompt_tokens: 203,
-      completion_tokens: 3,
-      total_tokens: 206,
-    });
-    const sent = mock.requests.at(-1)!;
-    expect(sent.path).toBe('/v2/chat');
-    expect(sent.headers.authorization).toBe(`Bearer ${PROVIDER_SECRET}`);
-    expect(sent.json).toEqual({
-      model: 'command-a-03-2025',
-      messages: [{ role: 'user', content: 'Say hello' }],
-      temperature: 0.2,
-      stream: false,
-    });
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
-  });
+      expect(completion.choices[0].message.content).toBe('Hello!');
+      expect(completion.choices[0].finish_reason).toBe('stop');
+      expect(completion.usage).toEqual({
+        prompt_tokens: 203,
+        completion_tokens: 3,
+        total_tokens: 206,
+      });
+      const sent = mock.requests.at(-1)!;
+      expect(sent.path).toBe('/v2/chat');
+      expect(sent.headers.authorization).toBe(`Bearer ${PROVIDER_SECRET}`);
+      expect(sent.json).toEqual({
+        model: 'command-a-03-2025',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        temperature: 0.2,
+        stream: false,
+      });
+      recordConformance('CreateChatCompletionResponse', completion);
+    },
+  );
 
-  it('streams with include_usage: one role chunk, the text, then usage with no choices', async () => {
-    mock.script({ sse: cohereStream({ pieces: ['Counting', ' one', ' two'] }) });
-    const stream = await client.chat.completions.create({
-      model: 'command-fast',
-      messages: [{ role: 'user', content: 'Count' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const chunks = [];
-    for await (const chunk of stream) chunks.push(chunk);
+  itConforms(
+    'streams with include_usage: one role chunk, the text, then usage with no choices',
+    async () => {
+      mock.script({ sse: cohereStream({ pieces: ['Counting', ' one', ' two'] }) });
+      const stream = await client.chat.completions.create({
+        model: 'command-fast',
+        messages: [{ role: 'user', content: 'Count' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
 
-    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Counting one two');
-    expect(chunks.filter((c) => c.choices[0]?.delta?.role === 'assistant')).toHaveLength(1);
-    expect(chunks.at(-1)!.choices).toEqual([]);
-    expect(chunks.at(-1)!.usage).toEqual({
-      prompt_tokens: 205,
-      completion_tokens: 6,
-      total_tokens: 211,
-    });
-    expect(mock.requests.at(-1)!.json).toMatchObject({ stream: true });
-    expect(mock.requests.at(-1)!.headers.accept).toBe('text/event-stream');
-    if (specAvailable)
-      for (const c of chunks) assertConforms('CreateChatCompletionStreamResponse', c);
-    await eventually(() => sidecar.requestLogs().some((l) => l.stream && l.total_tokens === 211));
-  });
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(
+        'Counting one two',
+      );
+      expect(chunks.filter((c) => c.choices[0]?.delta?.role === 'assistant')).toHaveLength(1);
+      expect(chunks.at(-1)!.choices).toEqual([]);
+      expect(chunks.at(-1)!.usage).toEqual({
+        prompt_tokens: 205,
+        completion_tokens: 6,
+        total_tokens: 211,
+      });
+      expect(mock.requests.at(-1)!.json).toMatchObject({ stream: true });
+      expect(mock.requests.at(-1)!.headers.accept).toBe('text/event-stream');
+      recordEachConformance('CreateChatCompletionStreamResponse', chunks);
+      await eventually(() => sidecar.requestLogs().some((l) => l.stream && l.total_tokens === 211));
+    },
+  );
 
   it('drops the usage chunk when the client did not ask for it, but still meters the stream', async () => {
     mock.script({
@@ -260,9 +267,3 @@ describe('chat completions against Cohere, driven by the openai SDK', () => {
     expect(JSON.stringify(sidecar.logs)).not.toContain(PROVIDER_SECRET);
   });
 });
-
-if (!specAvailable) {
-  describe('conformance against the OpenAI schema', () => {
-    it.skip(`is skipped: ${SPEC_MISSING_REASON}`, () => {});
-  });
-}

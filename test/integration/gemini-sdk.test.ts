@@ -7,7 +7,7 @@ import {
   startMockGemini,
   type MockGemini,
 } from '../support/mock-gemini.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordConformance, recordEachConformance } from '../support/conformance.js';
 import { PROVIDER_SECRET, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 
 // The official openai SDK drives the real sidecar, which speaks Gemini to a strict mock of
@@ -44,7 +44,7 @@ describe.each(['uws', 'node'] as const)('the openai SDK through Gemini (%s front
     await mock.close();
   });
 
-  it('answers a plain chat, the key in x-goog-api-key and never in the URL', async () => {
+  itConforms('answers a plain chat, the key in x-goog-api-key and never in the URL', async () => {
     const completion = await client.chat.completions.create({
       model: 'gemini-2.5-flash',
       messages: [{ role: 'user', content: 'Say hello' }],
@@ -56,7 +56,7 @@ describe.each(['uws', 'node'] as const)('the openai SDK through Gemini (%s front
       completion_tokens: 5,
       total_tokens: 12,
     });
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
+    recordConformance('CreateChatCompletionResponse', completion);
 
     const sent = mock.requests.at(-1)!;
     expect(sent.url).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
@@ -65,38 +65,40 @@ describe.each(['uws', 'node'] as const)('the openai SDK through Gemini (%s front
     expect(sent.json).toEqual({ contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }] });
   });
 
-  it('streams, with and without include_usage, and never puts the key in the URL', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'Say hello' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const chunks = [];
-    for await (const chunk of stream) chunks.push(chunk);
-    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(
-      'Hello from the Gemini mock.',
-    );
-    expect(chunks.filter((c) => c.choices[0]?.delta?.role === 'assistant')).toHaveLength(1);
-    expect(chunks.at(-1)!.choices).toEqual([]);
-    expect(chunks.at(-1)!.usage?.total_tokens).toBe(12);
-    if (specAvailable)
-      for (const c of chunks) assertConforms('CreateChatCompletionStreamResponse', c);
+  itConforms(
+    'streams, with and without include_usage, and never puts the key in the URL',
+    async () => {
+      const stream = await client.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(
+        'Hello from the Gemini mock.',
+      );
+      expect(chunks.filter((c) => c.choices[0]?.delta?.role === 'assistant')).toHaveLength(1);
+      expect(chunks.at(-1)!.choices).toEqual([]);
+      expect(chunks.at(-1)!.usage?.total_tokens).toBe(12);
+      recordEachConformance('CreateChatCompletionStreamResponse', chunks);
 
-    const plain = await client.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'Say hello' }],
-      stream: true,
-    });
-    const plainChunks = [];
-    for await (const chunk of plain) plainChunks.push(chunk);
-    expect(plainChunks.every((c) => c.choices.length === 1 && !c.usage)).toBe(true);
+      const plain = await client.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        stream: true,
+      });
+      const plainChunks = [];
+      for await (const chunk of plain) plainChunks.push(chunk);
+      expect(plainChunks.every((c) => c.choices.length === 1 && !c.usage)).toBe(true);
 
-    expect(mock.requests.at(-1)!.url).toBe(
-      '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
-    );
-    expect(mock.requests.every((r) => !/[?&]key=/.test(r.url))).toBe(true);
-  });
+      expect(mock.requests.at(-1)!.url).toBe(
+        '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      );
+      expect(mock.requests.every((r) => !/[?&]key=/.test(r.url))).toBe(true);
+    },
+  );
 
   it('runs parallel tool calls and their results over two turns (Gemini 3 signature rules)', async () => {
     mock.script({

@@ -10,7 +10,7 @@ import {
   type MockVertex,
 } from '../support/mock-vertex.js';
 import { geminiErrors } from '../support/mock-gemini.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordConformance, recordEachConformance } from '../support/conformance.js';
 import type { TestSidecar } from '../support/sidecar.js';
 import { chunksOf, postSse, reassembleChat } from '../support/sse-client.js';
 
@@ -49,36 +49,39 @@ afterAll(async () => {
 });
 
 describe('Anthropic models on Vertex AI', () => {
-  it('answers a plain chat through rawPredict with the Vertex form of the Anthropic body', async () => {
-    const completion = await client.chat.completions.create({
-      model: CLAUDE,
-      messages: [
-        { role: 'system', content: 'Be brief.' },
-        { role: 'user', content: 'Say hello' },
-      ],
-    });
-    expect(completion.choices[0].message.content).toBe('Hello from Claude on Vertex.');
-    expect(completion.choices[0].finish_reason).toBe('stop');
-    expect(completion.usage).toMatchObject({
-      prompt_tokens: 9,
-      completion_tokens: 6,
-      total_tokens: 15,
-    });
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
+  itConforms(
+    'answers a plain chat through rawPredict with the Vertex form of the Anthropic body',
+    async () => {
+      const completion = await client.chat.completions.create({
+        model: CLAUDE,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Say hello' },
+        ],
+      });
+      expect(completion.choices[0].message.content).toBe('Hello from Claude on Vertex.');
+      expect(completion.choices[0].finish_reason).toBe('stop');
+      expect(completion.usage).toMatchObject({
+        prompt_tokens: 9,
+        completion_tokens: 6,
+        total_tokens: 15,
+      });
+      recordConformance('CreateChatCompletionResponse', completion);
 
-    const sent = mock.requests.at(-1)!;
-    expect(sent.url).toBe(`${ROUTE}:rawPredict`);
-    expect(sent.headers.authorization).toBe(`Bearer ${mock.tokenRequests.at(-1)!.issued}`);
-    expect(sent.headers['x-api-key']).toBeUndefined();
-    const body = sent.json as Record<string, unknown>;
-    expect(body.anthropic_version).toBe('vertex-2023-10-16');
-    expect(body).not.toHaveProperty('model');
-    expect(body.messages).toEqual([{ role: 'user', content: 'Say hello' }]);
-    expect(JSON.stringify(body.system)).toContain('Be brief.');
-    expect(body.max_tokens).toEqual(expect.any(Number));
-  });
+      const sent = mock.requests.at(-1)!;
+      expect(sent.url).toBe(`${ROUTE}:rawPredict`);
+      expect(sent.headers.authorization).toBe(`Bearer ${mock.tokenRequests.at(-1)!.issued}`);
+      expect(sent.headers['x-api-key']).toBeUndefined();
+      const body = sent.json as Record<string, unknown>;
+      expect(body.anthropic_version).toBe('vertex-2023-10-16');
+      expect(body).not.toHaveProperty('model');
+      expect(body.messages).toEqual([{ role: 'user', content: 'Say hello' }]);
+      expect(JSON.stringify(body.system)).toContain('Be brief.');
+      expect(body.max_tokens).toEqual(expect.any(Number));
+    },
+  );
 
-  it('streams through streamRawPredict, with include_usage', async () => {
+  itConforms('streams through streamRawPredict, with include_usage', async () => {
     const res = await postSse(`${sidecar.url}/v1/chat/completions`, {
       model: CLAUDE,
       stream: true,
@@ -87,8 +90,7 @@ describe('Anthropic models on Vertex AI', () => {
     });
     expect(res.status).toBe(200);
     const chunks = chunksOf(res);
-    if (specAvailable)
-      for (const c of chunks) assertConforms('CreateChatCompletionStreamResponse', c);
+    recordEachConformance('CreateChatCompletionStreamResponse', chunks);
     const chat = reassembleChat(chunks);
     expect(chat.anomalies).toEqual([]);
     expect(chat.content).toBe('Hello from Claude on Vertex.');
