@@ -9,7 +9,7 @@ import {
   startMockCohere,
   type MockCohere,
 } from '../support/mock-cohere.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordConformance } from '../support/conformance.js';
 import { chunksOf, postSse } from '../support/sse-client.js';
 import { startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 
@@ -252,49 +252,55 @@ describe('OpenAI request features translated to Cohere chat v2', () => {
   });
   afterEach(() => expect(mock.pending()).toBe(0));
 
-  it.each(ROWS)('%s: exact Cohere body upstream, exact chunks back', async (_, fields, body) => {
-    mock.script({
-      sse: cohereStream({
-        id: 'msg-m',
-        pieces: ['Hi', '!'],
-        usage: { tokens: { input: 10, output: 2 } },
-      }),
-    });
-    const res = await postSse(url(), {
-      model: 'command-fast',
-      stream: true,
-      stream_options: { include_usage: true },
-      ...fields,
-    });
+  itConforms.each(ROWS)(
+    '%s: exact Cohere body upstream, exact chunks back',
+    async (_, fields, body) => {
+      mock.script({
+        sse: cohereStream({
+          id: 'msg-m',
+          pieces: ['Hi', '!'],
+          usage: { tokens: { input: 10, output: 2 } },
+        }),
+      });
+      const res = await postSse(url(), {
+        model: 'command-fast',
+        stream: true,
+        stream_options: { include_usage: true },
+        ...fields,
+      });
 
-    expect(res.status).toBe(200);
-    expect(mock.requests.at(-1)!.json).toEqual({ model: TARGET, ...body, stream: true });
+      expect(res.status).toBe(200);
+      expect(mock.requests.at(-1)!.json).toEqual({ model: TARGET, ...body, stream: true });
 
-    const chunks = chunksOf(res) as Record<string, unknown>[];
-    const now = Math.floor(Date.now() / 1000);
-    for (const chunk of chunks) {
-      expect(Math.abs((chunk.created as number) - now)).toBeLessThan(60);
-      // Cohere's events name no model: the provider's name for it comes from the call.
-      expect(chunk.model).toBe(TARGET);
-      if (specAvailable) assertConforms('CreateChatCompletionStreamResponse', chunk);
-    }
-    const bare = chunks.map(({ created: _c, model: _m, ...rest }) => rest);
-    expect(bare).toEqual(expectedChunks('msg-m'));
-    expect(res.done).toBe(true);
-  });
+      const chunks = chunksOf(res) as Record<string, unknown>[];
+      const now = Math.floor(Date.now() / 1000);
+      for (const chunk of chunks) {
+        expect(Math.abs((chunk.created as number) - now)).toBeLessThan(60);
+        // Cohere's events name no model: the provider's name for it comes from the call.
+        expect(chunk.model).toBe(TARGET);
+        recordConformance('CreateChatCompletionStreamResponse', chunk);
+      }
+      const bare = chunks.map(({ created: _c, model: _m, ...rest }) => rest);
+      expect(bare).toEqual(expectedChunks('msg-m'));
+      expect(res.done).toBe(true);
+    },
+  );
 
-  it.each(ROWS)('%s: the same body unstreamed, with stream false', async (_, fields, body) => {
-    const res = await fetch(url(), {
-      method: 'POST',
-      body: JSON.stringify({ model: 'command-fast', ...fields }),
-    });
-    expect(res.status).toBe(200);
-    expect(mock.requests.at(-1)!.json).toEqual({ model: TARGET, ...body, stream: false });
-    const completion = await res.json();
-    expect(completion.model).toBe(TARGET);
-    expect(completion.choices[0].message.content).toBe('Hello from the mock.');
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
-  });
+  itConforms.each(ROWS)(
+    '%s: the same body unstreamed, with stream false',
+    async (_, fields, body) => {
+      const res = await fetch(url(), {
+        method: 'POST',
+        body: JSON.stringify({ model: 'command-fast', ...fields }),
+      });
+      expect(res.status).toBe(200);
+      expect(mock.requests.at(-1)!.json).toEqual({ model: TARGET, ...body, stream: false });
+      const completion = await res.json();
+      expect(completion.model).toBe(TARGET);
+      expect(completion.choices[0].message.content).toBe('Hello from the mock.');
+      recordConformance('CreateChatCompletionResponse', completion);
+    },
+  );
 
   it.each(REFUSED)(
     '%s: 400 naming the parameter, and no upstream call',

@@ -6,7 +6,7 @@ import {
   startVertexSidecar,
   vertexPolicy,
 } from '../support/mock-vertex.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordConformance, recordEachConformance } from '../support/conformance.js';
 import { PROVIDER_SECRET, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 import { chunksOf, postSse } from '../support/sse-client.js';
 
@@ -362,7 +362,7 @@ describe.each(targets)('translation matrix: OpenAI request features x $protocol'
     await close();
   });
 
-  it.each(rows)('$feature', async ({ request, upstream, n = 1 }) => {
+  itConforms.each(rows)('$feature', async ({ request, upstream, n = 1 }) => {
     const body = { model: MODEL, ...request };
 
     const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
@@ -377,7 +377,7 @@ describe.each(targets)('translation matrix: OpenAI request features x $protocol'
     expect(completion.choices.map((c) => c.message.content)).toEqual(
       Array(n).fill('Hello from the Gemini mock.'),
     );
-    if (specAvailable) assertConforms('CreateChatCompletionResponse', completion);
+    recordConformance('CreateChatCompletionResponse', completion);
 
     const streamed = await postSse(`${sidecar.url}/v1/chat/completions`, {
       ...body,
@@ -390,9 +390,7 @@ describe.each(targets)('translation matrix: OpenAI request features x $protocol'
     const chunks = chunksOf(streamed).map((c) => ({ ...(c as object), created: 0 }));
     expect(chunks).toEqual(expectedChunks(n, true));
     expect(streamed.events.at(-1)!.data).toBe('[DONE]');
-    if (specAvailable) {
-      for (const c of chunksOf(streamed)) assertConforms('CreateChatCompletionStreamResponse', c);
-    }
+    recordEachConformance('CreateChatCompletionStreamResponse', chunksOf(streamed));
   });
 
   it('without include_usage the same chunks arrive, minus the usage chunk', async () => {
