@@ -12,7 +12,7 @@ import {
   startMockBedrock,
   type MockBedrock,
 } from '../support/mock-bedrock.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordEachConformance } from '../support/conformance.js';
 import { chunksOf, postSse, reassembleChat } from '../support/sse-client.js';
 import { eventually, type TestSidecar } from '../support/sidecar.js';
 
@@ -214,7 +214,7 @@ describe('Bedrock failure cases', () => {
     expect(reassembleChat(chunks.slice(0, -1)).content).toBe('Partial answer');
   });
 
-  it.each([
+  itConforms.each([
     ['variant A (tool blocks only)', []],
     ['variant B (a text block first)', ['Looking both up.']],
   ])('G01-style parallel tool calls in the stream, %s: indices 0 and 1', async (_name, text) => {
@@ -250,8 +250,7 @@ describe('Bedrock failure cases', () => {
     ]);
     expect(chat.finishReason).toBe('tool_calls');
     expect(res.done).toBe(true);
-    if (specAvailable)
-      for (const c of chunks) assertConforms('CreateChatCompletionStreamResponse', c);
+    recordEachConformance('CreateChatCompletionStreamResponse', chunks);
   });
 
   it.each([false, true])(

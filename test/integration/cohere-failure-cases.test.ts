@@ -10,7 +10,7 @@ import {
   startMockCohere,
   type MockCohere,
 } from '../support/mock-cohere.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordEachConformance } from '../support/conformance.js';
 import { chunksOf, postSse, reassembleChat } from '../support/sse-client.js';
 import {
   PROVIDER_SECRET,
@@ -37,8 +37,7 @@ const withoutErrors = (chunks: unknown[]) =>
   chunks.filter((c) => !(c as { error?: unknown }).error);
 
 function conforms(chunks: unknown[]): void {
-  if (!specAvailable) return;
-  for (const chunk of chunks) assertConforms('CreateChatCompletionStreamResponse', chunk);
+  recordEachConformance('CreateChatCompletionStreamResponse', chunks);
 }
 
 describe('Cohere failure cases', () => {
@@ -114,24 +113,27 @@ describe('Cohere failure cases', () => {
     }
   });
 
-  it('G07: include_usage adds only a usage chunk; the content is the same without it', async () => {
-    const script = () =>
-      mock.script({ sse: cohereStream({ pieces: ['Two', ' sentences.', ' Done.'] }) });
-    script();
-    const plain = await postSse(url(), ask());
-    script();
-    const usage = await postSse(url(), ask({ stream_options: { include_usage: true } }));
+  itConforms(
+    'G07: include_usage adds only a usage chunk; the content is the same without it',
+    async () => {
+      const script = () =>
+        mock.script({ sse: cohereStream({ pieces: ['Two', ' sentences.', ' Done.'] }) });
+      script();
+      const plain = await postSse(url(), ask());
+      script();
+      const usage = await postSse(url(), ask({ stream_options: { include_usage: true } }));
 
-    const a = reassembleChat(chunksOf(plain));
-    const b = reassembleChat(chunksOf(usage));
-    expect(b.content).toBe(a.content);
-    expect(a.content).toBe('Two sentences. Done.');
-    const last = chunksOf(usage).at(-1) as { choices: unknown[]; usage: unknown };
-    expect(last.choices).toEqual([]);
-    expect(last.usage).toEqual({ prompt_tokens: 205, completion_tokens: 6, total_tokens: 211 });
-    expect(chunksOf(plain).some((c) => (c as { usage?: unknown }).usage)).toBe(false);
-    conforms(chunksOf(usage));
-  });
+      const a = reassembleChat(chunksOf(plain));
+      const b = reassembleChat(chunksOf(usage));
+      expect(b.content).toBe(a.content);
+      expect(a.content).toBe('Two sentences. Done.');
+      const last = chunksOf(usage).at(-1) as { choices: unknown[]; usage: unknown };
+      expect(last.choices).toEqual([]);
+      expect(last.usage).toEqual({ prompt_tokens: 205, completion_tokens: 6, total_tokens: 211 });
+      expect(chunksOf(plain).some((c) => (c as { usage?: unknown }).usage)).toBe(false);
+      conforms(chunksOf(usage));
+    },
+  );
 
   it('G09a: a tool call cut by MAX_TOKENS keeps finish_reason "length" and [DONE]', async () => {
     mock.script({
@@ -245,7 +247,7 @@ describe('Cohere failure cases', () => {
     expect(res.json.error.code).toBe('GW_ERR_UPSTREAM_ERROR');
   });
 
-  it.each(['destroy', 'reset'] as const)(
+  itConforms.each(['destroy', 'reset'] as const)(
     'G25/G27: a Cohere stream that dies after content (%s) ends with an error event',
     async (ending) => {
       const pieces = Array.from({ length: 60 }, (_, i) => `t${i} `);

@@ -10,7 +10,7 @@ import {
   startMockGemini,
   type MockGemini,
 } from '../support/mock-gemini.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordEachConformance } from '../support/conformance.js';
 import {
   PROVIDER_SECRET,
   eventually,
@@ -60,8 +60,7 @@ const callPart = (city: string) => ({ functionCall: { name: 'get_weather', args:
 
 function conforming(res: SseResponse): unknown[] {
   const chunks = chunksOf(res);
-  if (specAvailable)
-    for (const c of chunks) assertConforms('CreateChatCompletionStreamResponse', c);
+  recordEachConformance('CreateChatCompletionStreamResponse', chunks);
   return chunks;
 }
 
@@ -81,7 +80,7 @@ describe('G01 Gemini variants: parallel function calls keep distinct indices', (
     expect(res.events.filter((e) => e.data === '[DONE]')).toHaveLength(1);
   };
 
-  it('G01: two functionCall parts in one chunk', async () => {
+  itConforms('G01: two functionCall parts in one chunk', async () => {
     mock.script({
       sse: [
         geminiEvent(
@@ -95,7 +94,7 @@ describe('G01 Gemini variants: parallel function calls keep distinct indices', (
     expectTwoCalls(await postSse(chatUrl, g01Request));
   });
 
-  it('G01: functionCall parts across two chunks, a text part first', async () => {
+  itConforms('G01: functionCall parts across two chunks, a text part first', async () => {
     mock.script({
       sse: [
         geminiEvent(
@@ -209,41 +208,48 @@ describe('G05: one Gemini event split across reads', () => {
 });
 
 describe('G07: include_usage never blanks Gemini content', () => {
-  it('G07: same mock with and without the option gives the same content; usage chunk has choices []', async () => {
-    const pieces = ['First sentence.', ' Second', ' sentence.'];
-    const usage = { promptTokenCount: 6, candidatesTokenCount: 9 };
-    const request = {
-      model: 'gemini-pro',
-      stream: true,
-      messages: [{ role: 'user', content: 'Write two sentences.' }],
-    };
+  itConforms(
+    'G07: same mock with and without the option gives the same content; usage chunk has choices []',
+    async () => {
+      const pieces = ['First sentence.', ' Second', ' sentence.'];
+      const usage = { promptTokenCount: 6, candidatesTokenCount: 9 };
+      const request = {
+        model: 'gemini-pro',
+        stream: true,
+        messages: [{ role: 'user', content: 'Write two sentences.' }],
+      };
 
-    mock.script({ sse: geminiTextStream(pieces, { usage }) });
-    const plain = await postSse(chatUrl, request);
-    mock.script({ sse: geminiTextStream(pieces, { usage }) });
-    const withUsage = await postSse(chatUrl, {
-      ...request,
-      stream_options: { include_usage: true },
-    });
+      mock.script({ sse: geminiTextStream(pieces, { usage }) });
+      const plain = await postSse(chatUrl, request);
+      mock.script({ sse: geminiTextStream(pieces, { usage }) });
+      const withUsage = await postSse(chatUrl, {
+        ...request,
+        stream_options: { include_usage: true },
+      });
 
-    const a = reassembleChat(conforming(plain));
-    const b = reassembleChat(conforming(withUsage));
-    expect(a.content).toBe('First sentence. Second sentence.');
-    expect(b.content).toBe(a.content);
-    expect(a.usageChunks).toBe(0);
-    expect(b.usageChunks).toBe(1);
-    const last = chunksOf(withUsage).at(-1) as { choices: unknown[]; usage: unknown };
-    expect(last.choices).toEqual([]);
-    expect(last.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 9, total_tokens: 15 });
-    // No content chunk carries a null content or a usage field.
-    for (const chunk of chunksOf(withUsage).slice(0, -1) as {
-      usage?: unknown;
-      choices: { delta: object }[];
-    }[]) {
-      expect(chunk.usage).toBeUndefined();
-      expect(Object.values(chunk.choices[0].delta)).not.toContain(null);
-    }
-  });
+      const a = reassembleChat(conforming(plain));
+      const b = reassembleChat(conforming(withUsage));
+      expect(a.content).toBe('First sentence. Second sentence.');
+      expect(b.content).toBe(a.content);
+      expect(a.usageChunks).toBe(0);
+      expect(b.usageChunks).toBe(1);
+      const last = chunksOf(withUsage).at(-1) as { choices: unknown[]; usage: unknown };
+      expect(last.choices).toEqual([]);
+      expect(last.usage).toMatchObject({
+        prompt_tokens: 6,
+        completion_tokens: 9,
+        total_tokens: 15,
+      });
+      // No content chunk carries a null content or a usage field.
+      for (const chunk of chunksOf(withUsage).slice(0, -1) as {
+        usage?: unknown;
+        choices: { delta: object }[];
+      }[]) {
+        expect(chunk.usage).toBeUndefined();
+        expect(Object.values(chunk.choices[0].delta)).not.toContain(null);
+      }
+    },
+  );
 });
 
 describe('G12: several system messages reach Gemini as systemInstruction', () => {
@@ -347,7 +353,7 @@ describe('G32: Gemini thinking tokens in usage and cost', () => {
   // 20 x $1.25/M + 533 x $10/M = 25 + 5330 micro-dollars.
   const expectedCost = 5355;
 
-  it('G32: stream and non-stream report the same usage and the same cost', async () => {
+  itConforms('G32: stream and non-stream report the same usage and the same cost', async () => {
     const requestId = (tag: string) => `g32-${tag}-${Date.now()}`;
     const messages = [{ role: 'user' as const, content: 'Prove it.' }];
 

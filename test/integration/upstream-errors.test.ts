@@ -11,7 +11,7 @@ import {
   type RecordedRequest,
   type ScriptStep,
 } from '../support/mock-openai.js';
-import { assertConforms, specAvailable } from '../support/openapi.js';
+import { itConforms, recordConformance } from '../support/conformance.js';
 import {
   eventually,
   PROVIDER_SECRET,
@@ -41,7 +41,7 @@ describe('provider failures reach the client as OpenAI errors with the right sta
       }),
     });
     const json = await res.json();
-    if (specAvailable) assertConforms('ErrorResponse', json);
+    recordConformance('ErrorResponse', json);
     expect(JSON.stringify(json)).not.toContain(PROVIDER_SECRET);
     return { status: res.status, headers: res.headers, error: json.error };
   }
@@ -57,65 +57,74 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     await mock.close();
   });
 
-  it('reports a refused provider credential as a gateway fault, without quoting the key', async () => {
-    mock.script(openaiErrors.invalidApiKey(PROVIDER_SECRET));
-    const seen = await call();
-    expect(seen.status).toBe(502);
-    expect(seen.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
-    expect(seen.error.message).not.toContain(PROVIDER_SECRET.slice(0, 8));
-    expect(JSON.stringify(sidecar.logs)).not.toContain(PROVIDER_SECRET.slice(-4) + '"');
-  });
+  itConforms(
+    'reports a refused provider credential as a gateway fault, without quoting the key',
+    async () => {
+      mock.script(openaiErrors.invalidApiKey(PROVIDER_SECRET));
+      const seen = await call();
+      expect(seen.status).toBe(502);
+      expect(seen.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
+      expect(seen.error.message).not.toContain(PROVIDER_SECRET.slice(0, 8));
+      expect(JSON.stringify(sidecar.logs)).not.toContain(PROVIDER_SECRET.slice(-4) + '"');
+    },
+  );
 
-  it('answers a provider redirect with 502, without following it or blaming the client', async () => {
-    const elsewhere = await startMockOpenAI();
-    try {
-      for (const status of [301, 302, 307, 308]) {
-        mock.script({
-          status,
-          headers: { location: `${elsewhere.url}/chat/completions` },
-          json: { moved: true },
-        });
-        const seen = await call();
-        expect(seen.status, String(status)).toBe(502);
-        expect(seen.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
-        expect(seen.error.message).toBe(
-          `Provider "up" answered with a redirect (HTTP ${status}), which the sidecar does not ` +
-            'follow: check its base_url.',
-        );
+  itConforms(
+    'answers a provider redirect with 502, without following it or blaming the client',
+    async () => {
+      const elsewhere = await startMockOpenAI();
+      try {
+        for (const status of [301, 302, 307, 308]) {
+          mock.script({
+            status,
+            headers: { location: `${elsewhere.url}/chat/completions` },
+            json: { moved: true },
+          });
+          const seen = await call();
+          expect(seen.status, String(status)).toBe(502);
+          expect(seen.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+          expect(seen.error.message).toBe(
+            `Provider "up" answered with a redirect (HTTP ${status}), which the sidecar does not ` +
+              'follow: check its base_url.',
+          );
+        }
+        // The credential never went where the redirects pointed.
+        expect(elsewhere.requests).toHaveLength(0);
+      } finally {
+        await elsewhere.close();
       }
-      // The credential never went where the redirects pointed.
-      expect(elsewhere.requests).toHaveLength(0);
-    } finally {
-      await elsewhere.close();
-    }
-  });
+    },
+  );
 
-  it('G21: recognises a context-length error, OpenAI wording and sglang wording alike', async () => {
-    mock.script(openaiErrors.contextLengthExceeded(8192, 9000));
-    const openai = await call();
-    expect(openai.status).toBe(400);
-    expect(openai.error).toMatchObject({
-      code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH',
-      param: 'messages',
-    });
+  itConforms(
+    'G21: recognises a context-length error, OpenAI wording and sglang wording alike',
+    async () => {
+      mock.script(openaiErrors.contextLengthExceeded(8192, 9000));
+      const openai = await call();
+      expect(openai.status).toBe(400);
+      expect(openai.error).toMatchObject({
+        code: 'GW_ERR_UPSTREAM_CONTEXT_LENGTH',
+        param: 'messages',
+      });
 
-    mock.script({
-      status: 400,
-      json: {
-        error: {
-          message:
-            "The input (9000 tokens) is longer than the model's context length (8192 tokens).",
-          type: 'BadRequestError',
-          code: 400,
+      mock.script({
+        status: 400,
+        json: {
+          error: {
+            message:
+              "The input (9000 tokens) is longer than the model's context length (8192 tokens).",
+            type: 'BadRequestError',
+            code: 400,
+          },
         },
-      },
-    });
-    const sglang = await call();
-    expect(sglang.status).toBe(400);
-    expect(sglang.error.code).toBe('GW_ERR_UPSTREAM_CONTEXT_LENGTH');
-  });
+      });
+      const sglang = await call();
+      expect(sglang.status).toBe(400);
+      expect(sglang.error.code).toBe('GW_ERR_UPSTREAM_CONTEXT_LENGTH');
+    },
+  );
 
-  it('passes an invalid-request message and param through from the provider', async () => {
+  itConforms('passes an invalid-request message and param through from the provider', async () => {
     mock.script({
       status: 400,
       json: {
@@ -134,7 +143,7 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     expect(seen.error.message).toContain('max_completion_tokens');
   });
 
-  it.each([
+  itConforms.each([
     [openaiErrors.serverError(), 502, 'GW_ERR_UPSTREAM_ERROR'],
     [openaiErrors.overloaded(), 503, 'GW_ERR_UPSTREAM_OVERLOADED'],
     [openaiErrors.modelNotFound('gpt-9'), 404, 'GW_ERR_UPSTREAM_NOT_FOUND'],
@@ -154,7 +163,7 @@ describe('provider failures reach the client as OpenAI errors with the right sta
     expect(seen.error.message).not.toContain('<html>');
   });
 
-  it('gives up on a provider that sends no first byte in time with 504', async () => {
+  itConforms('gives up on a provider that sends no first byte in time with 504', async () => {
     mock.script({ hangBeforeHeaders: true });
     const started = Date.now();
     const seen = await call();
