@@ -3,6 +3,7 @@ import { anthropicErrors as errors, startMockAnthropic } from '../support/mock-a
 import type { JsonStep } from '../support/mock-openai.js';
 import { startTestSidecar } from '../support/sidecar.js';
 import { anthropicPolicy, startHarness, type Harness } from '../providers/anthropic/harness.js';
+import { itConforms } from '../support/conformance.js';
 
 // Anthropic's error answers (https://docs.anthropic.com/en/api/errors) reach the client as
 // OpenAI errors with a stable code and the right status, streamed (nothing was committed)
@@ -36,7 +37,7 @@ describe.each([false, true])('Anthropic errors (stream %s)', (stream) => {
   }
 
   // The 429 comes last: its Retry-After rests the endpoint for the rest of this suite.
-  it.each([
+  itConforms.each([
     ['invalid_request_error', 400, 'GW_ERR_UPSTREAM_BAD_REQUEST', errors.invalidRequest('bad')],
     ['"prompt is too long"', 400, 'GW_ERR_UPSTREAM_CONTEXT_LENGTH', errors.promptTooLong()],
     ['authentication_error', 502, 'GW_ERR_UPSTREAM_AUTH', errors.authentication()],
@@ -76,41 +77,44 @@ it('a wrong provider key is a 502 GW_ERR_UPSTREAM_AUTH that quotes no key', asyn
   }
 });
 
-it('refuses OpenAI features Anthropic cannot honour with a 400 and no upstream call', async () => {
-  const h = await startHarness();
-  try {
-    for (const [extra, param] of [
-      [{ n: 2 }, 'n'],
-      [{ logprobs: true }, 'logprobs'],
-      [{ temperature: 1.5 }, 'temperature'],
-      [{ presence_penalty: 0.5 }, 'presence_penalty'],
-      [{ logit_bias: { '50256': -100 } }, 'logit_bias'],
-      [{ response_format: { type: 'json_object' } }, 'response_format.type'],
-      [{ reasoning_effort: 'medium', temperature: 0.2 }, 'temperature'],
-      [{ reasoning_effort: 'medium', max_tokens: 1000 }, 'max_completion_tokens'],
-    ] as const) {
-      const res = await h.post({ ...ask, ...extra });
-      expect(res.status, JSON.stringify(extra)).toBe(400);
-      expect(res.json.error).toMatchObject({ code: 'GW_ERR_REQ_UNSUPPORTED_PARAM', param });
+itConforms(
+  'refuses OpenAI features Anthropic cannot honour with a 400 and no upstream call',
+  async () => {
+    const h = await startHarness();
+    try {
+      for (const [extra, param] of [
+        [{ n: 2 }, 'n'],
+        [{ logprobs: true }, 'logprobs'],
+        [{ temperature: 1.5 }, 'temperature'],
+        [{ presence_penalty: 0.5 }, 'presence_penalty'],
+        [{ logit_bias: { '50256': -100 } }, 'logit_bias'],
+        [{ response_format: { type: 'json_object' } }, 'response_format.type'],
+        [{ reasoning_effort: 'medium', temperature: 0.2 }, 'temperature'],
+        [{ reasoning_effort: 'medium', max_tokens: 1000 }, 'max_completion_tokens'],
+      ] as const) {
+        const res = await h.post({ ...ask, ...extra });
+        expect(res.status, JSON.stringify(extra)).toBe(400);
+        expect(res.json.error).toMatchObject({ code: 'GW_ERR_REQ_UNSUPPORTED_PARAM', param });
+      }
+      const res = await h.post({
+        ...ask,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAAAAAAAAAAAAAA' } },
+            ],
+          },
+        ],
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatchObject({
+        code: 'GW_ERR_REQ_INVALID_FIELD',
+        param: 'messages[0].content[0].image_url.url',
+      });
+      expect(h.mock.requests).toHaveLength(0);
+    } finally {
+      await h.stop();
     }
-    const res = await h.post({
-      ...ask,
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAAAAAAAAAAAAAA' } },
-          ],
-        },
-      ],
-    });
-    expect(res.status).toBe(400);
-    expect(res.json.error).toMatchObject({
-      code: 'GW_ERR_REQ_INVALID_FIELD',
-      param: 'messages[0].content[0].image_url.url',
-    });
-    expect(h.mock.requests).toHaveLength(0);
-  } finally {
-    await h.stop();
-  }
-});
+  },
+);

@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { anthropicStream, type BlockInit } from '../support/mock-anthropic.js';
 import { startHarness, type Harness } from '../providers/anthropic/harness.js';
+import { itConforms } from '../support/conformance.js';
 
 // The translation matrix for Anthropic: each OpenAI request feature, and the exact body the
 // strict mock received for it, streamed and not; then the exact chunks a client receives
@@ -240,20 +241,20 @@ describe('Anthropic translation matrix', () => {
   describe.each(ROWS)('$feature', (row) => {
     const request = { model: 'claude-m', ...row.request };
 
-    it('non-streamed: the exact Anthropic body', async () => {
+    itConforms('non-streamed: the exact Anthropic body', async () => {
       const res = await h.post(request);
       expect(res.status, JSON.stringify(res.json)).toBe(200);
       expect(h.sent()).toEqual({ model: 'claude-m', ...row.upstream });
     });
 
-    it('streamed: the exact Anthropic body', async () => {
+    itConforms('streamed: the exact Anthropic body', async () => {
       const res = await h.stream(request);
       expect(res.status, res.raw).toBe(200);
       expect(h.sent()).toEqual({ model: 'claude-m', ...row.upstream, stream: true });
     });
   });
 
-  it('refuses n > 1 with a 400 naming n, before any upstream call', async () => {
+  itConforms('refuses n > 1 with a 400 naming n, before any upstream call', async () => {
     const before = h.mock.requests.length;
     const res = await h.post({ model: 'claude-m', messages: [user('hi')], n: 2 });
     expect(res.status).toBe(400);
@@ -302,7 +303,7 @@ describe('Anthropic translation matrix', () => {
       return res.chunks;
     }
 
-    it('text', async () => {
+    itConforms('text', async () => {
       expect(await chunksFor([{ type: 'text', text: ['Hel', 'lo'] }])).toEqual([
         chunk({ role: 'assistant', content: '' }),
         chunk({ content: 'Hel' }),
@@ -312,7 +313,7 @@ describe('Anthropic translation matrix', () => {
       ]);
     });
 
-    it('text, then two tool calls (one without input)', async () => {
+    itConforms('text, then two tool calls (one without input)', async () => {
       const chunks = await chunksFor([
         { type: 'text', text: 'Hi' },
         { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: ['{"city":', '"Rome"}'] },
@@ -335,7 +336,7 @@ describe('Anthropic translation matrix', () => {
       ]);
     });
 
-    it('thinking, its signature, then text', async () => {
+    itConforms('thinking, its signature, then text', async () => {
       const chunks = await chunksFor([
         { type: 'thinking', thinking: ['Let me ', 'think.'], signature: 'sig_1' },
         { type: 'text', text: 'Done.' },

@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { reassembleChat } from '../support/sse-client.js';
 import { startHarness, type Harness } from '../providers/anthropic/harness.js';
+import { itConforms } from '../support/conformance.js';
 
 // The request-translation cases of shared/cases/failure-cases.md against a strict Anthropic
 // mock, which answers Anthropic's own 400 to whatever a wrong translation would send. Each
@@ -43,7 +44,7 @@ describe.each([false, true])('Anthropic request cases (stream %s)', (stream) => 
     return sent;
   }
 
-  it('G12: every system and developer message reaches `system`, in order', async () => {
+  itConforms('G12: every system and developer message reaches `system`, in order', async () => {
     const sent = await upstreamBodyFor({
       model: 'claude-x',
       max_tokens: 100,
@@ -68,7 +69,7 @@ describe.each([false, true])('Anthropic request cases (stream %s)', (stream) => 
     ]);
   });
 
-  it('G14 (B): max_completion_tokens wins over max_tokens', async () => {
+  itConforms('G14 (B): max_completion_tokens wins over max_tokens', async () => {
     const sent = await upstreamBodyFor({
       model: 'claude-x',
       max_tokens: 100,
@@ -79,7 +80,7 @@ describe.each([false, true])('Anthropic request cases (stream %s)', (stream) => 
     expect(sent).not.toHaveProperty('max_completion_tokens');
   });
 
-  it('G14 (D): max_completion_tokens alone becomes the required max_tokens', async () => {
+  itConforms('G14 (D): max_completion_tokens alone becomes the required max_tokens', async () => {
     const sent = await upstreamBodyFor({
       model: 'claude-x',
       max_completion_tokens: 50,
@@ -88,15 +89,18 @@ describe.each([false, true])('Anthropic request cases (stream %s)', (stream) => 
     expect(sent.max_tokens).toBe(50);
   });
 
-  it('G14: without either, max_tokens gets the 4096 default Anthropic requires', async () => {
-    const sent = await upstreamBodyFor({
-      model: 'claude-x',
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    expect(sent.max_tokens).toBe(4096);
-  });
+  itConforms(
+    'G14: without either, max_tokens gets the 4096 default Anthropic requires',
+    async () => {
+      const sent = await upstreamBodyFor({
+        model: 'claude-x',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(sent.max_tokens).toBe(4096);
+    },
+  );
 
-  it.each([
+  itConforms.each([
     [['\n'], undefined],
     ['\n\n', undefined],
     [['', 'END'], ['END']],
@@ -117,7 +121,7 @@ describe.each([false, true])('Anthropic request cases (stream %s)', (stream) => 
     expect(sent).not.toHaveProperty('stop');
   });
 
-  it('G17: parallel tool results go back as one user turn, in order', async () => {
+  itConforms('G17: parallel tool results go back as one user turn, in order', async () => {
     const sent = await upstreamBodyFor({
       model: 'claude-x',
       tools: [weather],
@@ -162,7 +166,7 @@ describe.each([false, true])('Anthropic request cases (stream %s)', (stream) => 
     ]);
   });
 
-  it.each([
+  itConforms.each([
     ['"auto"', { tool_choice: 'auto' }, { type: 'auto' }],
     ['"required"', { tool_choice: 'required' }, { type: 'any' }],
     ['"none"', { tool_choice: 'none' }, { type: 'none' }],

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import {
   anthropicMessage,
   anthropicStream,
   type AnthropicUsageInit,
 } from '../support/mock-anthropic.js';
 import { PRICED, startHarness, type Harness } from '../providers/anthropic/harness.js';
+import { itConforms } from '../support/conformance.js';
 
 // G30 and G31: Anthropic's input_tokens excludes cache reads and writes. The client sees
 // OpenAI usage (prompt_tokens including the cache), and the log line's cost prices every
@@ -43,7 +44,7 @@ describe('Anthropic usage and cost (G30, G31)', () => {
   }
 
   describe.each([false, true])('stream %s', (stream) => {
-    it('G30: cache writes are prompt tokens priced at the write rate: 54399', async () => {
+    itConforms('G30: cache writes are prompt tokens priced at the write rate: 54399', async () => {
       const { usage, log } = await run(
         PRICED.g30,
         {
@@ -65,7 +66,7 @@ describe('Anthropic usage and cost (G30, G31)', () => {
       expect(log).toMatchObject({ prompt_tokens: 12307, cache_write_tokens: 12304 });
     });
 
-    it('G30: a 1-hour cache write is priced at 2x input: 82083', async () => {
+    itConforms('G30: a 1-hour cache write is priced at 2x input: 82083', async () => {
       const { usage, log } = await run(
         PRICED.g30,
         {
@@ -82,7 +83,7 @@ describe('Anthropic usage and cost (G30, G31)', () => {
       expect(log.cost_micro_usd).toBe(82083);
     });
 
-    it('G31: cache reads are cached_tokens priced at the read rate: 292', async () => {
+    itConforms('G31: cache reads are cached_tokens priced at the read rate: 292', async () => {
       const { usage, log } = await run(
         PRICED.g31,
         {
@@ -109,7 +110,7 @@ describe('Anthropic usage and cost (G30, G31)', () => {
     });
   });
 
-  it('G31: cumulative counts in message_delta replace those of message_start', async () => {
+  itConforms('G31: cumulative counts in message_delta replace those of message_start', async () => {
     const requestId = randomUUID();
     h.mock.script({
       sse: anthropicStream({
