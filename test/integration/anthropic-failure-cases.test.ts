@@ -15,6 +15,7 @@ import {
   startHarness,
   type Harness,
 } from '../providers/anthropic/harness.js';
+import { itConforms } from '../support/conformance.js';
 
 // The stream and thinking cases of shared/cases/failure-cases.md against Anthropic's
 // protocol, each asserting the right value, streamed and not where both exist; then the
@@ -61,7 +62,7 @@ describe('Anthropic failure cases', () => {
       [{ type: 'text', text: 'Let me check.' } as const, ...twoCalls],
     ],
   ])('G01 variant %s', (_, blocks) => {
-    it('G01: numbers streamed tool calls over tool blocks only: 0 and 1', async () => {
+    itConforms('G01: numbers streamed tool calls over tool blocks only: 0 and 1', async () => {
       h.mock.script({
         sse: anthropicStream({
           model: MODEL,
@@ -88,7 +89,7 @@ describe('Anthropic failure cases', () => {
       expect(res.done).toBe(true);
     });
 
-    it('G01: non-streamed, the same calls in order with JSON arguments', async () => {
+    itConforms('G01: non-streamed, the same calls in order with JSON arguments', async () => {
       h.mock.script({ status: 200, json: anthropicMessage({ model: MODEL, blocks }) });
       const { json } = await h.post(ask());
       const message = json.choices[0].message;
@@ -101,28 +102,36 @@ describe('Anthropic failure cases', () => {
     });
   });
 
-  it('G09 (c): max_tokens in the middle of a streamed tool_use finishes with length', async () => {
-    h.mock.script({
-      sse: anthropicStream({
-        model: MODEL,
-        blocks: [
-          { type: 'tool_use', id: 'toolu_W', name: 'write_file', input: ['{"body":"line 1\\nli'] },
-        ],
-        stopReason: 'max_tokens',
-        usage: { input_tokens: 30, output_tokens: 20 },
-      }),
-    });
-    const res = await h.stream(ask({ max_tokens: 20, tool_choice: 'auto' }));
-    const chat = reassembleChat(res.chunks);
+  itConforms(
+    'G09 (c): max_tokens in the middle of a streamed tool_use finishes with length',
+    async () => {
+      h.mock.script({
+        sse: anthropicStream({
+          model: MODEL,
+          blocks: [
+            {
+              type: 'tool_use',
+              id: 'toolu_W',
+              name: 'write_file',
+              input: ['{"body":"line 1\\nli'],
+            },
+          ],
+          stopReason: 'max_tokens',
+          usage: { input_tokens: 30, output_tokens: 20 },
+        }),
+      });
+      const res = await h.stream(ask({ max_tokens: 20, tool_choice: 'auto' }));
+      const chat = reassembleChat(res.chunks);
 
-    expect(chat.finishReason).toBe('length');
-    expect(chat.toolCalls).toHaveLength(1);
-    expect(chat.toolCalls[0].arguments).toBe('{"body":"line 1\\nli');
-    expect(res.done).toBe(true);
-    expect(res.chunks.some((c) => c.choices?.[0]?.finish_reason === 'tool_calls')).toBe(false);
-  });
+      expect(chat.finishReason).toBe('length');
+      expect(chat.toolCalls).toHaveLength(1);
+      expect(chat.toolCalls[0].arguments).toBe('{"body":"line 1\\nli');
+      expect(res.done).toBe(true);
+      expect(res.chunks.some((c) => c.choices?.[0]?.finish_reason === 'tool_calls')).toBe(false);
+    },
+  );
 
-  it('G09 (c): non-streamed, max_tokens with a tool_use block is length', async () => {
+  itConforms('G09 (c): non-streamed, max_tokens with a tool_use block is length', async () => {
     h.mock.script({
       status: 200,
       json: anthropicMessage({
@@ -173,41 +182,44 @@ describe('Anthropic failure cases', () => {
       });
     }
 
-    it('G11: streamed, delta.thinking_blocks carries the signature; turn 2 passes', async () => {
-      h.mock.script({ sse: anthropicStream({ model: MODEL, blocks: thinkingThenCall }) });
-      const res = await h.stream(turn1);
-      expect(h.sent().thinking).toEqual({ type: 'enabled', budget_tokens: 8192 });
+    itConforms(
+      'G11: streamed, delta.thinking_blocks carries the signature; turn 2 passes',
+      async () => {
+        h.mock.script({ sse: anthropicStream({ model: MODEL, blocks: thinkingThenCall }) });
+        const res = await h.stream(turn1);
+        expect(h.sent().thinking).toEqual({ type: 'enabled', budget_tokens: 8192 });
 
-      // What a client accumulates from the deltas.
-      const deltas = res.chunks.map((c) => c.choices?.[0]?.delta ?? {});
-      const reasoning = deltas.map((d) => d.reasoning_content ?? '').join('');
-      const blocks = deltas.flatMap((d) => d.thinking_blocks ?? []);
-      const chat = reassembleChat(res.chunks);
-      expect(reasoning).toBe('The user wants the weather in Paris.');
-      expect(blocks).toEqual([expectedThinking]);
-      expect(chat.finishReason).toBe('tool_calls');
+        // What a client accumulates from the deltas.
+        const deltas = res.chunks.map((c) => c.choices?.[0]?.delta ?? {});
+        const reasoning = deltas.map((d) => d.reasoning_content ?? '').join('');
+        const blocks = deltas.flatMap((d) => d.thinking_blocks ?? []);
+        const chat = reassembleChat(res.chunks);
+        expect(reasoning).toBe('The user wants the weather in Paris.');
+        expect(blocks).toEqual([expectedThinking]);
+        expect(chat.finishReason).toBe('tool_calls');
 
-      const assistant = {
-        role: 'assistant',
-        content: null,
-        reasoning_content: reasoning,
-        thinking_blocks: blocks,
-        tool_calls: chat.toolCalls.map((c) => ({
-          id: c.id,
-          type: 'function',
-          function: { name: c.name, arguments: c.arguments },
-        })),
-      };
-      const res2 = await h.stream({
-        ...turn1,
-        messages: [...turn1.messages, assistant, toolResult],
-      });
-      expect(res2.status).toBe(200);
-      expect(reassembleChat(res2.chunks).content).toBe('Hello from the mock.');
-      expectValidTurn2(h.sent());
-    });
+        const assistant = {
+          role: 'assistant',
+          content: null,
+          reasoning_content: reasoning,
+          thinking_blocks: blocks,
+          tool_calls: chat.toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: c.arguments },
+          })),
+        };
+        const res2 = await h.stream({
+          ...turn1,
+          messages: [...turn1.messages, assistant, toolResult],
+        });
+        expect(res2.status).toBe(200);
+        expect(reassembleChat(res2.chunks).content).toBe('Hello from the mock.');
+        expectValidTurn2(h.sent());
+      },
+    );
 
-    it('G11: non-streamed, message.thinking_blocks carries it; turn 2 passes', async () => {
+    itConforms('G11: non-streamed, message.thinking_blocks carries it; turn 2 passes', async () => {
       h.mock.script({
         status: 200,
         json: anthropicMessage({ model: MODEL, blocks: thinkingThenCall }),
@@ -222,7 +234,7 @@ describe('Anthropic failure cases', () => {
       expectValidTurn2(h.sent());
     });
 
-    it.each([false, true])(
+    itConforms.each([false, true])(
       'G11: a history without the thinking block costs one upstream call and a 400 (stream %s)',
       async (stream) => {
         const before = h.mock.requests.length;
@@ -249,7 +261,7 @@ describe('Anthropic failure cases', () => {
       },
     );
 
-    it('G11: redacted thinking goes back first too, streamed and not', async () => {
+    itConforms('G11: redacted thinking goes back first too, streamed and not', async () => {
       const blocks: BlockInit[] = [
         { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
         { type: 'tool_use', id: 'toolu_A', name: 'get_weather', input: '{"city":"Paris"}' },
@@ -277,17 +289,20 @@ describe('Anthropic failure cases', () => {
   describe('G22 (B): an error event inside a 200 stream', () => {
     const start = anthropicStream({ model: MODEL, blocks: [] })[0];
 
-    it('G22 (B): overloaded_error before content is an HTTP 503, not a stream', async () => {
-      h.mock.script({ sse: [start, anthropicErrorEvent('overloaded_error', 'Overloaded')] });
-      const res = await h.stream(ask());
-      const json = JSON.parse(res.raw);
+    itConforms(
+      'G22 (B): overloaded_error before content is an HTTP 503, not a stream',
+      async () => {
+        h.mock.script({ sse: [start, anthropicErrorEvent('overloaded_error', 'Overloaded')] });
+        const res = await h.stream(ask());
+        const json = JSON.parse(res.raw);
 
-      expect(res.status).toBe(503);
-      expect(json.error.code).toBe('GW_ERR_UPSTREAM_OVERLOADED');
-      expect(json.error.message).toContain('Overloaded');
-    });
+        expect(res.status).toBe(503);
+        expect(json.error.code).toBe('GW_ERR_UPSTREAM_OVERLOADED');
+        expect(json.error.message).toContain('Overloaded');
+      },
+    );
 
-    it('G22 (B): invalid_request_error before any content is an HTTP 400', async () => {
+    itConforms('G22 (B): invalid_request_error before any content is an HTTP 400', async () => {
       h.mock.script({
         sse: [start, anthropicErrorEvent('invalid_request_error', 'Could not process image')],
       });
@@ -296,7 +311,7 @@ describe('Anthropic failure cases', () => {
       expect(JSON.parse(res.raw).error.code).toBe('GW_ERR_UPSTREAM_BAD_REQUEST');
     });
 
-    it('G22 (B): after text, one terminal error event, and no [DONE]', async () => {
+    itConforms('G22 (B): after text, one terminal error event, and no [DONE]', async () => {
       const events = anthropicStream({
         model: MODEL,
         blocks: [{ type: 'text', text: ['Hello', ' there'] }],
@@ -317,7 +332,7 @@ describe('Anthropic failure cases', () => {
     });
   });
 
-  it('G26 (Anthropic): message_start, ping, error: HTTP 503, no role chunk', async () => {
+  itConforms('G26 (Anthropic): message_start, ping, error: HTTP 503, no role chunk', async () => {
     const before = h.mock.requests.length;
     h.mock.script({
       sse: [
@@ -338,7 +353,7 @@ describe('Anthropic failure cases', () => {
     expect(h.mock.requests.length - before).toBe(1);
   });
 
-  it('survives a stream split at every byte offset (ping, UTF-8 inside)', async () => {
+  itConforms('survives a stream split at every byte offset (ping, UTF-8 inside)', async () => {
     const events = anthropicStream({
       model: MODEL,
       blocks: [{ type: 'text', text: ['café', ' ok'] }, twoCalls[1]],
