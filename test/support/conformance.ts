@@ -10,6 +10,8 @@ import { conformanceErrors, specAvailable, SPEC_MISSING_REASON } from './openapi
 // The second test fails, rather than passes, when the first did not run to its end or
 // recorded nothing, so a conformance check can only pass by validating something; and
 // `recordConformance` throws outside an `itConforms` test, where nothing would check.
+// The check runs the beforeEach/afterEach hooks of its describe blocks like any test, so an
+// `itConforms` test belongs where those hooks are cheap, not where they start servers.
 
 /** The schemas of OpenAI's document that sidecar output is checked against. */
 export type SchemaName =
