@@ -67,47 +67,53 @@ describe.each(['uws', 'node'] as const)('bad input through the %s front', (http)
     await stillServes();
   });
 
-  it('refuses a body that is not UTF-8 in the OpenAI envelope, before any upstream call', async () => {
-    const before = mock.requests.length;
-    const body = Buffer.concat([
-      Buffer.from('{"model":"m/'),
-      Buffer.from([0xff]),
-      Buffer.from('ok","messages":[{"role":"user","content":"hi"}]}'),
-    ]);
-    const seen = await send({ body });
-    expect(seen.status).toBe(400);
-    expect(seen.json).toEqual({
-      error: {
-        message: 'The request body is not valid UTF-8, which JSON must be (RFC 8259).',
+  itConforms(
+    'refuses a body that is not UTF-8 in the OpenAI envelope, before any upstream call',
+    async () => {
+      const before = mock.requests.length;
+      const body = Buffer.concat([
+        Buffer.from('{"model":"m/'),
+        Buffer.from([0xff]),
+        Buffer.from('ok","messages":[{"role":"user","content":"hi"}]}'),
+      ]);
+      const seen = await send({ body });
+      expect(seen.status).toBe(400);
+      expect(seen.json).toEqual({
+        error: {
+          message: 'The request body is not valid UTF-8, which JSON must be (RFC 8259).',
+          type: 'invalid_request_error',
+          param: null,
+          code: 'GW_ERR_REQ_INVALID_JSON',
+        },
+      });
+      expect(mock.requests.length).toBe(before);
+      await stillServes();
+      expect(JSON.stringify(sidecar.logs)).not.toContain('\ufffd');
+    },
+  );
+
+  itConforms(
+    'forwards a seed past 2^53 digit for digit, and refuses one past int64 upstream-free',
+    async () => {
+      const withSeed = (seed: string) =>
+        `{"model":"m","seed":${seed},"messages":[{"role":"user","content":"hi"}]}`;
+      const sent = await send({ body: withSeed('9007199254740993') });
+      expect(sent.status).toBe(200);
+      expect(mock.requests.at(-1)!.body.toString()).toContain('"seed":9007199254740993');
+
+      const before = mock.requests.length;
+      const refused = await send({ body: withSeed('9223372036854775808') });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error).toEqual({
+        message: "'seed' must be an integer from -9223372036854775808 to 9223372036854775807.",
         type: 'invalid_request_error',
-        param: null,
-        code: 'GW_ERR_REQ_INVALID_JSON',
-      },
-    });
-    expect(mock.requests.length).toBe(before);
-    await stillServes();
-    expect(JSON.stringify(sidecar.logs)).not.toContain('\ufffd');
-  });
-
-  it('forwards a seed past 2^53 digit for digit, and refuses one past int64 upstream-free', async () => {
-    const withSeed = (seed: string) =>
-      `{"model":"m","seed":${seed},"messages":[{"role":"user","content":"hi"}]}`;
-    const sent = await send({ body: withSeed('9007199254740993') });
-    expect(sent.status).toBe(200);
-    expect(mock.requests.at(-1)!.body.toString()).toContain('"seed":9007199254740993');
-
-    const before = mock.requests.length;
-    const refused = await send({ body: withSeed('9223372036854775808') });
-    expect(refused.status).toBe(400);
-    expect(refused.json.error).toEqual({
-      message: "'seed' must be an integer from -9223372036854775808 to 9223372036854775807.",
-      type: 'invalid_request_error',
-      param: 'seed',
-      code: 'GW_ERR_REQ_INVALID_FIELD',
-    });
-    expect(mock.requests.length).toBe(before);
-    await stillServes();
-  });
+        param: 'seed',
+        code: 'GW_ERR_REQ_INVALID_FIELD',
+      });
+      expect(mock.requests.length).toBe(before);
+      await stillServes();
+    },
+  );
 
   it('answers an unknown model with 404 naming the param', async () => {
     const sidecarNoWildcard = await startTestSidecar(testPolicy({ upstream: mock.url }), http);
