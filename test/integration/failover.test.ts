@@ -279,17 +279,7 @@ describe('G21: context-length failover', () => {
     const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI(), startMockOpenAI()]);
     const sidecar = await startTestSidecar(chainPolicy(mocks, {}, [8192, 8192, 131072]));
     try {
-      mocks[0].script({
-        status: 400,
-        json: {
-          error: {
-            message:
-              "The input (9000 tokens) is longer than the model's context length (8192 tokens).",
-            type: 'BadRequestError',
-            code: 400,
-          },
-        },
-      });
+      mocks[0].script(openaiErrors.sglangContextLength(8192, 9000));
       const { res } = await post(sidecar, ask());
       expect(res.status).toBe(200);
       expect(res.headers.get('x-modelgate-endpoint')).toBe('p3/model-3');

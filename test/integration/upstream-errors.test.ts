@@ -107,17 +107,7 @@ describe('provider failures reach the client as OpenAI errors with the right sta
         param: 'messages',
       });
 
-      mock.script({
-        status: 400,
-        json: {
-          error: {
-            message:
-              "The input (9000 tokens) is longer than the model's context length (8192 tokens).",
-            type: 'BadRequestError',
-            code: 400,
-          },
-        },
-      });
+      mock.script(openaiErrors.sglangContextLength(8192, 9000));
       const sglang = await call();
       expect(sglang.status).toBe(400);
       expect(sglang.error.code).toBe('GW_ERR_UPSTREAM_CONTEXT_LENGTH');

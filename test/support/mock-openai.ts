@@ -294,6 +294,17 @@ export const openaiErrors = {
       'invalid_api_key',
     ),
   }),
+  /** sglang's (OpenAI-compatible) wording of a context-length refusal, with a numeric code. */
+  sglangContextLength: (limit: number, requested: number): JsonStep => ({
+    status: 400,
+    json: {
+      error: {
+        message: `The input (${requested} tokens) is longer than the model's context length (${limit} tokens).`,
+        type: 'BadRequestError',
+        code: 400,
+      },
+    },
+  }),
   contextLengthExceeded: (limit = 128000, requested = limit + 1000): JsonStep => ({
     status: 400,
     json: openaiError(
