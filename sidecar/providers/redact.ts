@@ -54,9 +54,9 @@ export class Redactor {
   }
 
   /**
-   * A failure as a client and the log may see it. `param`, `detail` (which carries the
-   * upstream's error code or type) and `retryAfter` are upstream values: each goes through
-   * value(). The message was scrubbed by the adapter that wrote it, which knows only the
+   * A failure as a client and the log may see it. `param` and `detail` (which carries the
+   * upstream's error code or type) are upstream values: each goes through value(); a
+   * `retryAfter` that is not seconds or an HTTP date is dropped. The message was scrubbed by the adapter that wrote it, which knows only the
    * key it holds; here the configured headers' values and the caller's are masked too. Key
    * shapes are not searched for again: the message opens with the provider's configured
    * name, which one might match.
@@ -67,7 +67,21 @@ export class Redactor {
       message: maskSecrets(f.message, this.secrets),
       param: typeof f.param === 'string' ? this.value(f.param) : f.param,
       detail: f.detail === undefined ? undefined : this.value(f.detail),
-      retryAfter: f.retryAfter === undefined ? undefined : this.value(f.retryAfter),
+      retryAfter: f.retryAfter === undefined ? undefined : retryAfterValue(f.retryAfter),
     };
   }
+}
+
+/** delta-seconds, or an HTTP date (RFC 9110 section 10.2.3), as the client's header may carry. */
+const DELTA_SECONDS = /^\d{1,10}$/;
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * The provider's Retry-After when it is one: it goes to the client as a header of its own,
+ * so anything else (a quoted credential, text) is dropped rather than masked, which would
+ * send a header no client can read.
+ */
+function retryAfterValue(text: string): string | undefined {
+  const value = text.trim();
+  return DELTA_SECONDS.test(value) || HTTP_DATE.test(value) ? value : undefined;
 }

@@ -66,14 +66,23 @@ describe('Redactor.failure', () => {
     retryAfter: KEY,
   };
 
-  it('masks secrets in the param, the detail, the retry-after and the message', () => {
+  it('masks secrets in the param, the detail and the message, and drops such a retry-after', () => {
     expect(redactor.failure(failure)).toEqual({
       ...failure,
       message: 'Provider "sk-router-eu": bad ***',
       param: '***',
       detail: 'http_400:***',
-      retryAfter: '***',
+      retryAfter: undefined,
     });
+  });
+
+  it('keeps a retry-after of seconds or an HTTP date, and drops any other', () => {
+    const after = (retryAfter: string) => redactor.failure({ ...failure, retryAfter }).retryAfter;
+    expect(after('7')).toBe('7');
+    expect(after(' 30 ')).toBe('30');
+    expect(after('Sat, 05 Dec 2026 23:10:00 GMT')).toBe('Sat, 05 Dec 2026 23:10:00 GMT');
+    expect(after('soon')).toBe(undefined);
+    expect(after('7, 8')).toBe(undefined);
   });
 
   it('passes a param that holds no secret, and a null one, as they are', () => {
