@@ -50,6 +50,12 @@ const KEY_SHAPE = /\b(sk|pk|rk|gsk|xai|key)[-_][A-Za-z0-9_*\-]{6,}/;
 const KEY_SHAPES = new RegExp(KEY_SHAPE.source, 'g');
 const BEARER = /Bearer\s+\S/i;
 const BEARERS = /Bearer\s+\S+/gi;
+/**
+ * Google's OAuth access tokens (what Vertex is sent, minted at run time, so in no list of
+ * configured secrets): `ya29.` and the token.
+ */
+const GOOGLE_TOKEN = /\bya29\.[A-Za-z0-9_.\-]{6,}/;
+const GOOGLE_TOKENS = new RegExp(GOOGLE_TOKEN.source, 'g');
 
 /** A configured or passed secret shorter than this is not searched for: it would mask noise. */
 const MIN_SECRET_CHARS = 4;
@@ -61,6 +67,7 @@ const MIN_SECRET_CHARS = 4;
 export function scrubMessage(message: string, secrets: readonly string[] = []): string {
   return maskSecrets(message, secrets)
     .replace(KEY_SHAPES, '$1-***')
+    .replace(GOOGLE_TOKENS, 'ya29.***')
     .replace(BEARERS, 'Bearer ***')
     .slice(0, 2000);
 }
@@ -77,13 +84,13 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 
 /**
  * Whether scrubMessage would change `text`, bar its length cap: one search per secret and
- * two regular-expression tests, no allocation. For values that are almost always clean.
+ * three regular-expression tests, no allocation. For values that are almost always clean.
  */
 export function mayHoldSecret(text: string, secrets: readonly string[]): boolean {
   for (const secret of secrets) {
     if (secret.length >= MIN_SECRET_CHARS && text.includes(secret)) return true;
   }
-  return KEY_SHAPE.test(text) || BEARER.test(text);
+  return KEY_SHAPE.test(text) || BEARER.test(text) || GOOGLE_TOKEN.test(text);
 }
 
 /** A 200 whose body is not what the provider documents; `what` says what came instead. */

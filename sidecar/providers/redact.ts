@@ -44,7 +44,7 @@ export class Redactor {
   /**
    * An upstream value fit for a log line or a client: known secrets and key shapes masked,
    * at most UPSTREAM_VALUE_CHARS. A clean value of usual length costs one search per secret
-   * and two regular-expression tests, and is returned as it is: the request id of every
+   * and three regular-expression tests, and is returned as it is: the request id of every
    * answer comes through here.
    */
   value(text: string): string {

@@ -24,6 +24,10 @@ describe('Redactor.value', () => {
     expect(redactor.value('Bearer anything.at.all')).toBe('Bearer ***');
   });
 
+  it("masks a Google access token quoted bare (Vertex's, minted at run time)", () => {
+    expect(redactor.value('token ya29.a0AfB_byC-x9.Zq end')).toBe('token ya29.*** end');
+  });
+
   it(`cuts a value to ${UPSTREAM_VALUE_CHARS} characters, after masking a key across the cut`, () => {
     expect(redactor.value('r'.repeat(1000))).toBe('r'.repeat(UPSTREAM_VALUE_CHARS));
     const straddling = `${'r'.repeat(UPSTREAM_VALUE_CHARS - 5)}${KEY}`;
