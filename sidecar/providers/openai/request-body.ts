@@ -2,7 +2,7 @@
 // swapped (and, for streams, usage switched on), so those edits are made in the original
 // bytes; anything unusual falls back to one JSON.stringify of the parsed body.
 
-import { scanJsonBody } from '../../json-body.js';
+import { scanJsonBody, topLevelNumberText } from '../../json-body.js';
 import { skipSpace } from '../../bytes.js';
 import type { JsonObject } from '../adapter.js';
 
@@ -27,10 +27,10 @@ export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buf
   const modelAt = modelValue(raw, edit.modelKeyAt ?? scanJsonBody(raw));
   // The bytes name the model more than once, or spell its key with escapes: a provider
   // might read another model than the one routed and priced; one reserialized key it is.
-  if (modelAt === undefined) return reserialize(body, edit, needsUsage);
+  if (modelAt === undefined) return reserialize(raw, body, edit, needsUsage);
   const sameModel = body.model === edit.target;
   if (sameModel && !needsUsage) return raw;
-  if (needsUsage && 'stream_options' in body) return reserialize(body, edit, needsUsage);
+  if (needsUsage && 'stream_options' in body) return reserialize(raw, body, edit, needsUsage);
 
   const parts: Buffer[] = [];
   let from = 0;
@@ -47,13 +47,21 @@ export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buf
   return Buffer.concat(parts);
 }
 
-function reserialize(body: JsonObject, edit: BodyEdit, needsUsage: boolean): string {
+function reserialize(raw: Buffer, body: JsonObject, edit: BodyEdit, needsUsage: boolean): string {
   const copy: JsonObject = { ...body, model: edit.target };
   if (needsUsage) {
     const prior = (body.stream_options ?? {}) as JsonObject;
     copy.stream_options = { ...prior, include_usage: true };
   }
-  return JSON.stringify(copy);
+  // A seed past 2^53 (the request accepts any int64) reached us as a double, which cannot
+  // hold its digits: they go back as the client wrote them, first in the object.
+  const seed = body.seed;
+  const big = typeof seed === 'number' && !Number.isSafeInteger(seed);
+  const digits = big ? topLevelNumberText(raw, 'seed') : undefined;
+  if (!digits) return JSON.stringify(copy);
+  delete copy.seed;
+  const rest = JSON.stringify(copy);
+  return `{"seed":${digits}${rest === '{}' ? '}' : `,${rest.slice(1)}`}`;
 }
 
 /**

@@ -94,6 +94,22 @@ describe('upstreamBody', () => {
     }
   });
 
+  it('keeps the digits of a seed past 2^53 when the body must be reserialized', () => {
+    // stream_options without include_usage: the body is reserialized to switch usage on.
+    for (const seed of ['9007199254740993', '-9223372036854775808']) {
+      const text = `{"model":"m","stream":true,"stream_options":{},"seed":${seed},"messages":[]}`;
+      const out = upstreamBody(Buffer.from(text), JSON.parse(text), {
+        target: 'slow',
+        includeUsage: true,
+      }).toString();
+      expect(out).toContain(`"seed":${seed}`);
+      expect(JSON.parse(out)).toMatchObject({
+        model: 'slow',
+        stream_options: { include_usage: true },
+      });
+    }
+  });
+
   it('switches usage on for streams without stream_options, in the bytes', () => {
     const raw = encode({ model: 'm', stream: true, messages: [] });
     const { json } = edit(raw, 'm', true);
