@@ -66,7 +66,12 @@ export class StreamRelay {
 
   handle(item: StreamItem): void {
     if (this.state === State.Ended) return;
-    if (item.kind === 'done') return this.complete(item.raw);
+    if (item.kind === 'done') {
+      // The answer is whole, but unmetered: the log line says why it carries no tokens (a
+      // provider that ignores stream_options, say).
+      if (this.opts.ctx.usage === undefined) this.opts.ctx.errorDetail ??= 'done_without_usage';
+      return this.complete(item.raw);
+    }
     if (item.kind === 'error') return this.fail(item.failure);
     if (item.kind === 'frames') {
       if (this.state === State.Holding) this.commit();

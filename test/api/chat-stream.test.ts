@@ -130,6 +130,18 @@ describe('a stream that closes after its last finish, without [DONE]', () => {
     expect(out.errorDetail).toBe('eof_before_usage');
   });
 
+  it('ends cleanly on [DONE] without a usage chunk, and the log line says why no tokens', () => {
+    const events = chatStream({ model: 'm', pieces: ['Hi'], includeUsage: false });
+    const out = relayStream(new OpenAIStreamDecoder(cctx), [Buffer.from(events.join(''))], {
+      wantsUsage: true,
+    });
+    expect(out.body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(out.failure).toBe(undefined);
+    expect(out.outcome).toBe('ok');
+    expect(out.usage).toBe(undefined);
+    expect(out.errorDetail).toBe('done_without_usage');
+  });
+
   it('adds only the missing [DONE] when the usage chunk came', () => {
     const out = relayStream(new OpenAIStreamDecoder(cctx), [withUsage()], { wantsUsage: true });
     expect(out.body.endsWith('data: [DONE]\n\n')).toBe(true);

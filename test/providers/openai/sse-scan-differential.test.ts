@@ -454,7 +454,8 @@ describe('the sse-scan kernel against the text matcher, inside the decoder', () 
     for (const max of [line - 1, line, line + 1]) {
       const stream = bytesOf(head + tok('d') + big + tok('e') + 'data: [DONE]\n\n');
       const expected = relayed(withKernel(max), noBlankLineReads(stream), 1);
-      expect(expected.errorDetail).toBe(max < line ? 'event_too_large' : undefined);
+      // Whole, it ends on [DONE] with no usage chunk: clean, its log line saying so.
+      expect(expected.errorDetail).toBe(max < line ? 'event_too_large' : 'done_without_usage');
       for (let cut = head.length - 3; cut < stream.length; cut += 3) {
         const reads = splitAt(stream, [cut]);
         expect(itemsOf(withKernel(max), reads), `max ${max}, cut ${cut}`).toEqual(
