@@ -59,11 +59,39 @@ export function assertJsonDepth(raw: Buffer, max = MAX_JSON_DEPTH): void {
  * does not it means nothing.
  */
 export function scanJsonBody(raw: Buffer, max = MAX_JSON_DEPTH): number {
+  const found = findTopLevelKey(raw, MODEL, max);
+  return found.count === 1 && !found.escaped ? found.start : -1;
+}
+
+/**
+ * The text of the number under the top-level `key` of a body that parsed as an object (the
+ * last such key, as JSON.parse keeps), '' when that value is not a number, or undefined
+ * when there is no such key. A second pass over the bytes, for the rare number whose digits
+ * a double cannot hold: an int64 seed past 2^53.
+ */
+export function topLevelNumberText(raw: Buffer, key: string): string | undefined {
+  const found = findTopLevelKey(raw, Buffer.from(key), Infinity);
+  return found.count === 0 ? undefined : numberAfter(raw, found.end);
+}
+
+const MODEL = Buffer.from('model');
+
+/**
+ * What findTopLevelKey saw: how many top-level keys read as the key, and where the last
+ * one's string is, [start, end), and whether it is spelled with escapes. One object, reused:
+ * the walk is synchronous and its caller reads the result at once, so a request's scan
+ * allocates nothing.
+ */
+const found = { count: 0, start: -1, end: -1, escaped: false };
+
+/** One walk of the bytes: the top-level keys that read as `key`, and the nesting depth. */
+function findTopLevelKey(raw: Buffer, key: Buffer, max: number): typeof found {
+  found.count = 0;
+  found.start = found.end = -1;
+  found.escaped = false;
   let depth = 0;
   // The next string at depth 1 is a key: right after the top-level `{`, or after a comma.
   let expectKey = false;
-  let modelKeys = 0;
-  let modelKeyAt = -1;
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
     if (c === QUOTE) {
@@ -79,12 +107,12 @@ export function scanJsonBody(raw: Buffer, max = MAX_JSON_DEPTH): number {
       }
       if (depth === 1 && expectKey) {
         expectKey = false;
-        if (!escaped && i - start === 6 && isModel(raw, start + 1)) {
-          modelKeys++;
-          modelKeyAt = start;
-        } else if (escaped && reads(raw, start, i + 1, 'model')) {
-          modelKeys++;
-          modelKeyAt = -1;
+        const plain = !escaped && i - start - 1 === key.length && spells(raw, start + 1, key);
+        if (plain || (escaped && reads(raw, start, i + 1, key.toString()))) {
+          found.count++;
+          found.start = start;
+          found.end = i + 1;
+          found.escaped = escaped;
         }
       }
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
@@ -101,48 +129,13 @@ export function scanJsonBody(raw: Buffer, max = MAX_JSON_DEPTH): number {
       expectKey = true;
     }
   }
-  return modelKeys === 1 ? modelKeyAt : -1;
-}
-
-/** `model` at `at`, byte by byte. */
-function isModel(raw: Buffer, at: number): boolean {
-  return (
-    raw[at] === 0x6d &&
-    raw[at + 1] === 0x6f &&
-    raw[at + 2] === 0x64 &&
-    raw[at + 3] === 0x65 &&
-    raw[at + 4] === 0x6c
-  );
-}
-
-/**
- * The text of the number under the top-level `key` of a body that parsed as an object (the
- * last such key, as JSON.parse keeps), '' when that value is not a number, or undefined
- * when there is no such key. A second pass over the bytes, for the rare number whose digits
- * a double cannot hold: an int64 seed past 2^53.
- */
-export function topLevelNumberText(raw: Buffer, key: string): string | undefined {
-  let depth = 0;
-  let expectKey = false;
-  let found: string | undefined;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === QUOTE) {
-      const start = i;
-      for (i++; i < raw.length && raw[i] !== QUOTE; i++) if (raw[i] === BACKSLASH) i++;
-      if (depth === 1 && expectKey) {
-        expectKey = false;
-        if (reads(raw, start, i + 1, key)) found = numberAfter(raw, i + 1);
-      }
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (++depth === 1) expectKey = c === OPEN_OBJECT;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      depth--;
-    } else if (c === COMMA && depth === 1) {
-      expectKey = true;
-    }
-  }
   return found;
+}
+
+/** `word`'s bytes at `at`. */
+function spells(raw: Buffer, at: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if (raw[at + k] !== word[k]) return false;
+  return true;
 }
 
 /** The number literal after the colon that follows a key ending at `from`. */
