@@ -151,7 +151,7 @@ export class CohereStreamDecoder extends SseStreamDecoder {
     // Cohere reported nothing it says zero, and nothing reaches metering.
     const usage = readCohereUsage(delta.usage);
     const counts = openAIUsage(usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 });
-    const data = JSON.stringify({ ...this.head(), choices: [], usage: counts });
+    const data = JSON.stringify(this.chunkOf([], counts));
     this.items.push({ kind: 'chunk', data, shape: 'usage', usage });
     this.items.push({ kind: 'done' });
   }
@@ -173,17 +173,24 @@ export class CohereStreamDecoder extends SseStreamDecoder {
     this.items.push({ kind: 'chunk', data, shape: 'content' });
   }
 
-  private head(): Json {
-    return {
+  /**
+   * One chunk object, its fields written out: `{ ...head, choices }` would build a new
+   * hidden class for every chunk on Node 20 (see settle in chat-attempt.ts).
+   */
+  private chunkOf(choices: Json[], usage?: Json): Json {
+    const chunk: Json = {
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.meta.createdS,
       model: this.meta.model,
+      choices,
     };
+    if (usage !== undefined) chunk.usage = usage;
+    return chunk;
   }
 
   private chunk(choices: Json[]): string {
-    return JSON.stringify({ ...this.head(), choices });
+    return JSON.stringify(this.chunkOf(choices));
   }
 
   private fail(failure: UpstreamFailure): void {

@@ -46,7 +46,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       [...this.choices.values()].every((c) => c.finished);
     if (complete) {
       if (this.usage) {
-        const data = { ...this.head!, choices: [], usage: usageJson(this.usage) };
+        const data = this.chunkOf([], usageJson(this.usage));
         this.emit(data, 'usage', undefined, this.usage);
       }
       this.items.push({ kind: 'done' });
@@ -111,7 +111,24 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     finish: string | null = null,
   ): void {
     const choice = { index, delta, logprobs: null, finish_reason: finish };
-    this.emit({ ...this.head!, choices: [choice] }, shape, finish ? [index] : undefined);
+    this.emit(this.chunkOf([choice]), shape, finish ? [index] : undefined);
+  }
+
+  /**
+   * A chunk object with the stream's head fields written out: `{ ...head, choices }` would
+   * build a new hidden class for every chunk on Node 20 (see settle in chat-attempt.ts).
+   */
+  private chunkOf(choices: JsonObject[], usage?: JsonObject): JsonObject {
+    const head = this.head!;
+    const chunk: JsonObject = {
+      id: head.id,
+      object: head.object,
+      created: head.created,
+      model: head.model,
+      choices,
+    };
+    if (usage !== undefined) chunk.usage = usage;
+    return chunk;
   }
 
   private emit(data: JsonObject, shape: ChunkShape, finished?: number[], usage?: Usage): void {
