@@ -10,7 +10,7 @@ import type {
   UpstreamResponse,
 } from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
-import { transportFailure } from '../providers/failures.js';
+import { revised, transportFailure } from '../providers/failures.js';
 import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
 import type { Redactor } from '../providers/redact.js';
 import { sendJson } from '../http/respond.js';
@@ -183,11 +183,10 @@ function blameCaller(
   if (outcome.kind !== 'failed' && outcome.kind !== 'broken') return outcome;
   if (outcome.failure.code !== 'GW_ERR_UPSTREAM_AUTH') return outcome;
   const headers = passed.length === 1 ? `${passed[0]} header` : `${passed.join(' and ')} headers`;
-  outcome.failure = {
-    ...outcome.failure,
+  outcome.failure = revised(outcome.failure, {
     status: 401,
     message: `Provider "${providerId}" refused the credential passed in the ${headers}.`,
-  };
+  });
   outcome.callerCredential = true;
   return outcome;
 }
@@ -294,11 +293,10 @@ function streamFailure(
 ): UpstreamFailure {
   const failure = timedOut() ?? transportFailure(err, input.endpoint.provider.id);
   if (failure.code !== 'GW_ERR_UPSTREAM_UNREACHABLE') return failure;
-  return {
-    ...failure,
+  return revised(failure, {
     code: 'GW_ERR_STREAM_INTERRUPTED',
     message: 'The provider stream broke off before the answer was complete.',
-  };
+  });
 }
 
 /** Our own clocks (first token, total deadline) abort with a reason; name it. */

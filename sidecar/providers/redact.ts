@@ -4,7 +4,7 @@
 // place such values pass before they reach a client or a log line.
 
 import type { UpstreamFailure } from './adapter.js';
-import { maskSecrets, mayHoldSecret, scrubMessage } from './failures.js';
+import { maskSecrets, mayHoldSecret, revised, scrubMessage } from './failures.js';
 
 /**
  * Upstream text bound for a log line (or the client's `param`) is cut to this many
@@ -62,13 +62,12 @@ export class Redactor {
    * name, which one might match.
    */
   failure(f: UpstreamFailure): UpstreamFailure {
-    return {
-      ...f,
+    return revised(f, {
       message: maskSecrets(f.message, this.secrets),
       param: typeof f.param === 'string' ? this.value(f.param) : f.param,
       detail: f.detail === undefined ? undefined : this.value(f.detail),
       retryAfter: f.retryAfter === undefined ? undefined : retryAfterValue(f.retryAfter),
-    };
+    });
   }
 }
 

@@ -85,7 +85,8 @@ function withPassHeaders(
   pass: ChatCall['passHeaders'],
 ): Record<string, string> {
   if (pass.length === 0) return fixed;
-  const headers = { ...fixed };
+  // Not a spread: see revised() in ../failures.ts.
+  const headers = Object.assign({}, fixed);
   for (const [name, value] of pass) {
     if (name === 'x-api-key' || name === 'authorization') {
       delete headers['x-api-key'];

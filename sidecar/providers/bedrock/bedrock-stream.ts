@@ -11,6 +11,7 @@ import { classifyStreamException, type ClassifyContext } from './classify-error.
 import { EventStreamDecoder, EventStreamError, type EventMessage } from './eventstream.js';
 import { finishReason } from './stop-reason.js';
 import { readBedrockUsage } from './usage.js';
+import { revised } from '../failures.js';
 
 // ConverseStream events to OpenAI chunks. Event order (ConverseStreamOutput reference):
 // messageStart, then per content block contentBlockStart (tool blocks only) / Delta / Stop,
@@ -151,8 +152,13 @@ export class BedrockStreamDecoder implements StreamDecoder {
     this.ensureRole();
     const index = this.toolIndex.size;
     this.toolIndex.set(event.contentBlockIndex ?? -1, index);
-    const call = { index, id: tool.toolUseId, type: 'function', function: { name: tool.name } };
-    this.chunk({ tool_calls: [{ ...call, function: { ...call.function, arguments: '' } }] });
+    const call = {
+      index,
+      id: tool.toolUseId,
+      type: 'function',
+      function: { name: tool.name, arguments: '' },
+    };
+    this.chunk({ tool_calls: [call] });
   }
 
   private onDelta(event: BlockEvent): void {
@@ -212,7 +218,7 @@ function corrupt(err: EventStreamError, providerId: string): UpstreamFailure {
     err.problem === 'too_large'
       ? 'a stream event larger than limits.max_stream_event_bytes'
       : 'a corrupt event-stream frame';
-  return { ...badResponse(providerId, what), detail: `eventstream:${err.problem}` };
+  return revised(badResponse(providerId, what), { detail: `eventstream:${err.problem}` });
 }
 
 function badResponse(providerId: string, what: string): UpstreamFailure {

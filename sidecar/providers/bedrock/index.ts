@@ -74,7 +74,9 @@ export const createBedrockAdapter: AdapterFactory = (init) => {
     parseChat: (body) => toChatCompletion(body, meta(), init.provider.id),
 
     openStream: () =>
-      new BedrockStreamDecoder({ ...meta(), ctx, maxEventBytes: init.maxStreamEventBytes }),
+      new BedrockStreamDecoder(
+        Object.assign(meta(), { ctx, maxEventBytes: init.maxStreamEventBytes }),
+      ),
 
     classifyError: (status, headers, body) => classifyBedrockError(status, headers, body, ctx),
 

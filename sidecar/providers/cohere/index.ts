@@ -36,10 +36,11 @@ export const createCohereAdapter: AdapterFactory = (init): ChatAdapter => {
     buildChat(call: ChatCall): UpstreamRequest {
       // Translation problems throw GatewayErrors (400) here, before any upstream call.
       const body = cohereBody(call.body, call.target, call.stream);
-      const headers: Record<string, string> = {
-        ...fixedHeaders,
+      // Not a spread: a copy that gains a property gets a hidden class of its own each time
+      // (see revised() in ../failures.ts).
+      const headers: Record<string, string> = Object.assign({}, fixedHeaders, {
         accept: call.stream ? 'text/event-stream' : 'application/json',
-      };
+      });
       for (const [name, value] of call.passHeaders) headers[name] = value;
       return { origin, path: `${basePath}/v2/chat`, headers, body: JSON.stringify(body) };
     },

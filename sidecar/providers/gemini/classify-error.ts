@@ -3,7 +3,7 @@
 // (cloud.google.com/apis/design/errors); Vertex streaming endpoints wrap it in an array.
 
 import type { UpstreamFailure, UpstreamHeaders } from '../adapter.js';
-import { firstHeader, isContextLengthMessage, scrubMessage } from '../failures.js';
+import { firstHeader, isContextLengthMessage, revised, scrubMessage } from '../failures.js';
 
 export interface GoogleError {
   code?: number;
@@ -56,7 +56,10 @@ export function classifyGoogleError(
 export function classifyStreamError(err: GoogleError, ctx: ClassifyContext): UpstreamFailure {
   const failure = classifyStatus(err.code ?? 500, err, ctx, undefined);
   if (failure.code !== 'GW_ERR_UPSTREAM_ERROR') return failure;
-  return { ...failure, code: 'GW_ERR_STREAM_UPSTREAM_ERROR', detail: `stream:${failure.detail}` };
+  return revised(failure, {
+    code: 'GW_ERR_STREAM_UPSTREAM_ERROR',
+    detail: `stream:${failure.detail}`,
+  });
 }
 
 function classifyStatus(

@@ -62,7 +62,9 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
     buildChat(call: ChatCall): UpstreamRequest {
       let headers = fixedHeaders;
       if (call.passHeaders.length > 0) {
-        headers = { ...fixedHeaders };
+        // Not a spread: a spread copy that gains a header gets a hidden class of its own each
+        // time (see revised() in ../failures.ts).
+        headers = Object.assign({}, fixedHeaders);
         for (const [name, value] of call.passHeaders) {
           // A client-supplied credential replaces the configured one, whatever its header.
           if (name === 'authorization' || name === 'api-key') {

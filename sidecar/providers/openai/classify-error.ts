@@ -56,9 +56,10 @@ export function classifyOpenAIError(
   const param = typeof err.param === 'string' ? err.param : null;
   const detail = `http_${status}${typeof err.code === 'string' ? `:${err.code}` : ''}`;
   const retryAfter = firstHeader(headers, 'retry-after');
+  // The status first: a literal that opens with a spread costs a new hidden class (revised()).
   const f = (failure: Omit<UpstreamFailure, 'upstreamStatus'>): UpstreamFailure => ({
-    ...failure,
     upstreamStatus: status,
+    ...failure,
   });
 
   if (status === 401) {
