@@ -172,7 +172,7 @@ export class HealthTable {
   readonly #snapshot = new Float64Array(SNAPSHOT_FIELDS);
 
   constructor(kernel: HealthEngineSource, options: HealthTableOptions = {}) {
-    this.#options = { ...DEFAULTS, ...options };
+    this.#options = Object.assign({}, DEFAULTS, options);
     checkOptions(this.#options);
     this.#engine = kernel.createEngine(this.#options);
     this.#engine.reserve(this.#options.initialCapacity);

@@ -115,7 +115,7 @@ class ReferenceHealthEngine implements HealthEngine {
 
   constructor(settings: HealthSettings) {
     checkSettings(settings);
-    this.#settings = { ...settings };
+    this.#settings = Object.assign({}, settings);
   }
 
   get capacity(): number {

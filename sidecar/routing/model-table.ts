@@ -105,7 +105,9 @@ export class ModelTable {
     for (const p of this.patterns) {
       if (!model.startsWith(p.prefix) || model.length === p.prefix.length) continue;
       const target = p.target.replace('*', model.slice(p.prefix.length));
-      const route = { ...this.single(model, p.provider, target, p.price), dynamic: true };
+      // `dynamic` first: a literal that opens with a spread gets a hidden class of its own
+      // (see revised() in providers/failures.ts), and every route read would miss its caches.
+      const route = { dynamic: true, ...this.single(model, p.provider, target, p.price) };
       // Clients choose these names: the cache is bounded, and simply starts over when full.
       if (this.matched.size >= MAX_MATCHED) this.matched.clear();
       this.matched.set(model, route);
@@ -157,7 +159,10 @@ export class ModelTable {
     });
     if (alternates.length === 0) return undefined;
 
-    const chain = [{ ...first, contextWindow: original.contextWindow }, ...alternates];
+    const chain = [
+      Object.assign({}, first, { contextWindow: original.contextWindow }),
+      ...alternates,
+    ];
     const route: Route = {
       name,
       chain,

@@ -56,15 +56,15 @@ export function vertexAdapterFactory(post?: FormPoster): AdapterFactory {
       onAuthRejected: () => tokens.invalidate(),
     };
     const gemini = createGeminiChatAdapter({
-      ...shared,
       path: (target, stream) =>
         modelPath('google', target) +
         (stream ? ':streamGenerateContent?alt=sse' : ':generateContent'),
+      ...shared,
     });
     const claude = createClaudeOnVertex({
-      ...shared,
       path: (target, stream) =>
         modelPath('anthropic', target) + (stream ? ':streamRawPredict' : ':rawPredict'),
+      ...shared,
     });
     return combine(gemini, claude);
   };
