@@ -15,7 +15,7 @@ const TIMEOUT_CODES = new Set([
  * A copy of `failure` with `changes` made. Not `{ ...failure, ...}`: on Node 20 an object
  * literal that opens with a spread and then gains a property builds a new hidden class
  * every time (about 0.4 µs a property, and a map for the old generation's collector),
- * which a burst of failures would pay per request. test/unit/no-spread-first.test.ts
+ * which a burst of failures would pay per request. test/spread-first.test.ts
  * keeps such literals out of the request path.
  */
 export function revised(

@@ -175,7 +175,7 @@ export class CohereStreamDecoder extends SseStreamDecoder {
 
   /**
    * One chunk object, its fields written out: `{ ...head, choices }` would build a new
-   * hidden class for every chunk on Node 20 (see settle in chat-attempt.ts).
+   * hidden class for every chunk on Node 20 (see revised() in ../failures.ts).
    */
   private chunkOf(choices: Json[], usage?: Json): Json {
     const chunk: Json = {

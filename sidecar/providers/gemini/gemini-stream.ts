@@ -116,7 +116,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
 
   /**
    * A chunk object with the stream's head fields written out: `{ ...head, choices }` would
-   * build a new hidden class for every chunk on Node 20 (see settle in chat-attempt.ts).
+   * build a new hidden class for every chunk on Node 20 (see revised() in ../failures.ts).
    */
   private chunkOf(choices: JsonObject[], usage?: JsonObject): JsonObject {
     const head = this.head!;
