@@ -40,8 +40,13 @@ describe('reading an answer header name', () => {
     expect(RATE_LIMIT_HEADER_NAMES).toContain('anthropic-ratelimit-output-tokens-remaining');
   });
 
+  it('knows the content type, which says whether a streamed answer is a stream', () => {
+    expect(answerHeaderName(Buffer.from('Content-Type'))).toBe('content-type');
+    expect(answerHeaderName(Buffer.from('content-type'))).toBe('content-type');
+  });
+
   it('skips the names no answer reader wants', () => {
-    expect(answerHeaderName(Buffer.from('Content-Type'))).toBeUndefined();
+    expect(answerHeaderName(Buffer.from('Content-Length'))).toBeUndefined();
     expect(answerHeaderName(Buffer.from('set-cookie'))).toBeUndefined();
     expect(answerHeaderName(Buffer.from('x-request-ie'))).toBeUndefined();
   });

@@ -79,8 +79,9 @@ describe('HttpTransport', () => {
     const res = await send(origin, '/v1/echo');
     expect(res.status).toBe(201);
     // An answer keeps what the sidecar reads from answers (request id, rate-limit
-    // headroom, in any case), and nothing else.
+    // headroom, content type, in any case), and nothing else.
     expect({ ...res.headers }).toEqual({
+      'content-type': 'application/json',
       'x-request-id': 'up-1',
       'x-ratelimit-remaining-requests': '59',
       'anthropic-ratelimit-tokens-reset': '2026-12-05T08:00:00Z',
