@@ -13,6 +13,7 @@ import { Cancel } from '../providers/cancel.js';
 import { revised, transportFailure } from '../providers/failures.js';
 import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
 import type { Redactor } from '../providers/redact.js';
+import { notEventStream, refusedStreamType } from '../providers/stream-content-type.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
@@ -127,6 +128,15 @@ async function attemptOnce(input: AttemptInput, redactor: Redactor): Promise<Att
     // into copies (see `settle`).
     if (!input.chat.stream) {
       return blameCaller(settle(await answer(input, res, timedOut), headers), passed, id);
+    }
+    // A whole JSON answer or a proxy's page is no stream: refused before a byte is read, so
+    // the next endpoint may answer, and never taken for a stream that broke off.
+    const streamType = endpoint.provider.adapter.streamContentType;
+    const refused = refusedStreamType(headers['content-type'], streamType);
+    if (refused !== undefined) {
+      res.discard();
+      const failure = notEventStream(id, redactor.value(refused), streamType);
+      return { kind: 'failed', failure, headers };
     }
     let ttftMs: number | undefined;
     const onCommit = (): void => {

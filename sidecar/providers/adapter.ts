@@ -134,6 +134,11 @@ export interface ChatAdapter {
   openStream(call?: ChatCall): StreamDecoder;
   classifyError(status: number, headers: UpstreamHeaders, body: Buffer): UpstreamFailure;
   /**
+   * The media type of this protocol's streams (stream-content-type.ts). A 200 to a stream
+   * request that names another content type is not read: it is a bad response.
+   */
+  readonly streamContentType: string;
+  /**
    * Credentials the adapter read beyond api_key_env and the configured headers (Bedrock's
    * AWS keys): masked, with those, wherever the provider's answers could quote them.
    */
@@ -151,8 +156,8 @@ export interface UpstreamResponse {
   readonly status: number;
   /**
    * Names in lower case. For a 2xx answer the HTTP transport keeps only the headers the
-   * sidecar reads from answers (its request id and rate-limit headroom: header-names.ts);
-   * for any other status, all of them.
+   * sidecar reads from answers (its request id, rate-limit headroom and content type:
+   * header-names.ts); for any other status, all of them.
    */
   readonly headers: UpstreamHeaders;
   readonly body: AsyncIterable<Uint8Array>;

@@ -1,5 +1,6 @@
 import type { ChatAdapter, ChatCall, JsonObject, UpstreamRequest } from '../adapter.js';
 import { badResponse } from '../failures.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 import { AnthropicStreamDecoder } from './anthropic-stream.js';
 import { anthropicToOpenAI } from './anthropic-to-openai.js';
 import {
@@ -76,6 +77,8 @@ export function createAnthropicChatAdapter(opts: AnthropicAdapterOptions): ChatA
     openStream: () => new AnthropicStreamDecoder(ctx, seconds(), opts.maxStreamEventBytes),
 
     classifyError: (status, headers, body) => classifyAnthropicError(status, headers, body, ctx),
+
+    streamContentType: EVENT_STREAM,
   };
 }
 

@@ -6,6 +6,7 @@ import { classifyBedrockError, type ClassifyContext } from './classify-error.js'
 import { regionFromHost, resolveAuth } from './credentials.js';
 import { toConverseBody } from './openai-to-bedrock.js';
 import { uriEncode } from './sigv4.js';
+import { AMAZON_EVENT_STREAM } from '../stream-content-type.js';
 
 // AWS Bedrock Converse (POST /model/{modelId}/converse) and ConverseStream
 // (/converse-stream). The policy's target is the raw model id: a foundation model, an
@@ -37,7 +38,7 @@ export const createBedrockAdapter: AdapterFactory = (init) => {
       const operation = call.stream ? 'converse-stream' : 'converse';
       const path = `${basePath}/model/${uriEncode(call.target)}/${operation}`;
       const headers: Record<string, string> = {
-        accept: call.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+        accept: call.stream ? AMAZON_EVENT_STREAM : 'application/json',
         'user-agent': USER_AGENT,
         ...init.provider.headers,
       };
@@ -79,6 +80,8 @@ export const createBedrockAdapter: AdapterFactory = (init) => {
       ),
 
     classifyError: (status, headers, body) => classifyBedrockError(status, headers, body, ctx),
+
+    streamContentType: AMAZON_EVENT_STREAM,
 
     secrets: auth.secrets,
   };

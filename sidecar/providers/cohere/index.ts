@@ -6,6 +6,7 @@ import { classifyCohereError, type CohereErrorContext } from './classify-error.j
 import { CohereStreamDecoder } from './cohere-stream.js';
 import { cohereToOpenAI, type CompletionMeta } from './cohere-to-openai.js';
 import { cohereBody } from './openai-to-cohere.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 
 const USER_AGENT = 'modelgate/0.1';
 
@@ -50,5 +51,7 @@ export const createCohereAdapter: AdapterFactory = (init): ChatAdapter => {
     openStream: (call) => new CohereStreamDecoder(meta(call), ctx, init.maxStreamEventBytes),
 
     classifyError: (status, headers, body) => classifyCohereError(status, headers, body, ctx),
+
+    streamContentType: EVENT_STREAM,
   };
 };

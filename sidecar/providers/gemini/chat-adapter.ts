@@ -3,6 +3,7 @@
 
 import type { ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
 import { classifyGoogleError, type ClassifyContext } from './classify-error.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 import { GeminiStreamDecoder } from './gemini-stream.js';
 import { toOpenAICompletion, type ResponseContext } from './gemini-to-openai.js';
 import { toGeminiRequest } from './openai-to-gemini.js';
@@ -44,5 +45,8 @@ export function createGeminiChatAdapter(opts: GeminiAdapterOptions): ChatAdapter
       if (failure.code === 'GW_ERR_UPSTREAM_AUTH') opts.onAuthRejected?.();
       return failure;
     },
+
+    // streamGenerateContent with alt=sse; without it Google sends one JSON array.
+    streamContentType: EVENT_STREAM,
   };
 }

@@ -1,5 +1,6 @@
 import type { ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
 import { badResponse } from '../failures.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 import {
   classifyOpenAIError,
   isFailure,
@@ -119,6 +120,8 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
       new OpenAIStreamDecoder(ctx, opts.maxStreamEventBytes, opts.sseScan, skeletons),
 
     classifyError: (status, headers, body) => classifyOpenAIError(status, headers, body, ctx),
+
+    streamContentType: EVENT_STREAM,
   };
 }
 

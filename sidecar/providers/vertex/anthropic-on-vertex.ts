@@ -14,6 +14,7 @@ import {
   type ClassifyContext,
 } from '../anthropic/index.js';
 import { upstreamRequest, type RequestTarget } from '../gemini/upstream-request.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
@@ -75,6 +76,8 @@ export function createClaudeOnVertex(opts: ClaudeOnVertexOptions): ChatAdapter {
       if (failure.code === 'GW_ERR_UPSTREAM_AUTH') opts.onAuthRejected?.();
       return failure;
     },
+
+    streamContentType: EVENT_STREAM,
   };
 }
 

@@ -9,6 +9,7 @@ import { createGeminiChatAdapter, USER_AGENT } from '../gemini/chat-adapter.js';
 import { AccessTokenSource, type FormPoster } from './access-token.js';
 import { createClaudeOnVertex, isAnthropicBody, isClaudeModel } from './anthropic-on-vertex.js';
 import { loadServiceAccount } from './service-account.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 import { SniffingStreamDecoder } from './sniffing-stream.js';
 
 const DEFAULT_CREDENTIALS_ENV = 'GOOGLE_APPLICATION_CREDENTIALS';
@@ -90,6 +91,8 @@ function combine(gemini: ChatAdapter, claude: ChatAdapter): ChatAdapter {
             () => claude.openStream(),
           ),
     classifyError: (status, headers, body) => forBody(body).classifyError(status, headers, body),
+    // Both formats are SSE (streamGenerateContent with alt=sse, streamRawPredict).
+    streamContentType: EVENT_STREAM,
   };
 }
 

@@ -1,0 +1,58 @@
+// Whether a 200 to a stream request is a stream. A provider (or a proxy in front of it) may
+// answer a stream request with a whole JSON completion, or an HTML page: fed to a stream
+// decoder, that reads as a stream which ended before its first event, and was reported as
+// an interrupted stream. The content type says so before a byte is read.
+
+import type { UpstreamFailure, UpstreamHeaders } from './adapter.js';
+
+/** The streams of the SSE protocols: OpenAI's, Anthropic's, Gemini's, Cohere's (WHATWG). */
+export const EVENT_STREAM = 'text/event-stream';
+
+/** Bedrock's ConverseStream: AWS event-stream framing. */
+export const AMAZON_EVENT_STREAM = 'application/vnd.amazon.eventstream';
+
+const SEMICOLON = 0x3b;
+
+/**
+ * The media type of `contentType` (lower case, no parameters) when it is present and not
+ * `expected`; undefined when the answer may be read as the stream. A missing or empty content
+ * type is taken on trust: it names no other format, and the stream decoder still reports a
+ * body that is no stream (as one that ended before its finish).
+ */
+export function refusedStreamType(
+  contentType: UpstreamHeaders[string],
+  expected: string,
+): string | undefined {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  if (value === undefined) return undefined;
+  // The usual answers, `text/event-stream` and `text/event-stream; charset=utf-8`: no slice.
+  if (value.startsWith(expected)) {
+    if (value.length === expected.length || value.charCodeAt(expected.length) === SEMICOLON) {
+      return undefined;
+    }
+  }
+  // The type and subtype are case-insensitive (RFC 9110 section 8.3.1), and whitespace may
+  // come before the parameters (section 5.6.6).
+  const semicolon = value.indexOf(';');
+  const media = (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return media === '' || media === expected ? undefined : media;
+}
+
+/**
+ * The failure of a stream request answered with another content type. `media` is the
+ * provider's text: the caller passes it through its Redactor first.
+ */
+export function notEventStream(
+  providerId: string,
+  media: string,
+  expected: string,
+): UpstreamFailure {
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message:
+      `Provider "${providerId}" answered a stream request with content type "${media}", ` +
+      `not ${expected}.`,
+    detail: 'not_event_stream',
+  };
+}

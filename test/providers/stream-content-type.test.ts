@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AMAZON_EVENT_STREAM,
+  EVENT_STREAM,
+  notEventStream,
+  refusedStreamType,
+} from '../../sidecar/providers/stream-content-type.js';
+
+describe('whether a 200 to a stream request is a stream', () => {
+  it.each([
+    ['text/event-stream', EVENT_STREAM],
+    ['text/event-stream; charset=utf-8', EVENT_STREAM],
+    ['text/event-stream;charset=UTF-8', EVENT_STREAM],
+    ['Text/Event-Stream', EVENT_STREAM],
+    [' text/event-stream ; charset=utf-8', EVENT_STREAM],
+    ['application/vnd.amazon.eventstream', AMAZON_EVENT_STREAM],
+    [['text/event-stream', 'application/json'], EVENT_STREAM],
+  ])('takes %j as the stream %s', (contentType, expected) => {
+    expect(refusedStreamType(contentType, expected)).toBeUndefined();
+  });
+
+  it.each([[undefined], [''], ['   '], ['; charset=utf-8']])(
+    'takes a content type that names none (%j) on trust',
+    (contentType) => {
+      expect(refusedStreamType(contentType, EVENT_STREAM)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['application/json', EVENT_STREAM, 'application/json'],
+    ['application/json; charset=utf-8', EVENT_STREAM, 'application/json'],
+    ['TEXT/HTML; charset=ISO-8859-1', EVENT_STREAM, 'text/html'],
+    ['text/event-streams', EVENT_STREAM, 'text/event-streams'],
+    ['text/plain', EVENT_STREAM, 'text/plain'],
+    // Each protocol's own stream type: an SSE stream is not a Bedrock stream, nor the reverse.
+    ['text/event-stream', AMAZON_EVENT_STREAM, 'text/event-stream'],
+    ['application/vnd.amazon.eventstream', EVENT_STREAM, 'application/vnd.amazon.eventstream'],
+    [['application/json', 'text/event-stream'], EVENT_STREAM, 'application/json'],
+  ])('refuses %j where %s is the stream, naming %s', (contentType, expected, media) => {
+    expect(refusedStreamType(contentType, expected)).toBe(media);
+  });
+
+  it('says which provider answered what, as a bad response logged not_event_stream', () => {
+    expect(notEventStream('up', 'text/html', EVENT_STREAM)).toEqual({
+      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+      status: 502,
+      message:
+        'Provider "up" answered a stream request with content type "text/html", ' +
+        'not text/event-stream.',
+      detail: 'not_event_stream',
+    });
+  });
+});
