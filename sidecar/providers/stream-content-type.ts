@@ -14,7 +14,7 @@ export const AMAZON_EVENT_STREAM = 'application/vnd.amazon.eventstream';
 const SEMICOLON = 0x3b;
 
 /**
- * The media type of `contentType` (lower case, no parameters) when it is present and not
+ * The media type of `contentType` (as sent, without parameters) when it is present and not
  * `expected`; undefined when the answer may be read as the stream. A missing or empty content
  * type is taken on trust: it names no other format, and the stream decoder still reports a
  * body that is no stream (as one that ended before its finish).
@@ -33,9 +33,10 @@ export function refusedStreamType(
   }
   // The type and subtype are case-insensitive (RFC 9110 section 8.3.1), and whitespace may
   // come before the parameters (section 5.6.6).
+  // The provider's spelling is kept: a Redactor matches credentials as they were sent.
   const semicolon = value.indexOf(';');
-  const media = (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
-  return media === '' || media === expected ? undefined : media;
+  const media = (semicolon < 0 ? value : value.slice(0, semicolon)).trim();
+  return media === '' || media.toLowerCase() === expected ? undefined : media;
 }
 
 /**

@@ -29,7 +29,7 @@ describe('whether a 200 to a stream request is a stream', () => {
   it.each([
     ['application/json', EVENT_STREAM, 'application/json'],
     ['application/json; charset=utf-8', EVENT_STREAM, 'application/json'],
-    ['TEXT/HTML; charset=ISO-8859-1', EVENT_STREAM, 'text/html'],
+    ['TEXT/HTML; charset=ISO-8859-1', EVENT_STREAM, 'TEXT/HTML'],
     ['text/event-streams', EVENT_STREAM, 'text/event-streams'],
     ['text/plain', EVENT_STREAM, 'text/plain'],
     // Each protocol's own stream type: an SSE stream is not a Bedrock stream, nor the reverse.
