@@ -16,7 +16,8 @@ import {
   startMockOpenAI,
   type MockOpenAI,
 } from '../support/mock-openai.js';
-import { chunksOf, postSse, reassembleChat } from '../support/sse-client.js';
+import { itConforms, recordConformance } from '../support/conformance.js';
+import { chunksOf, postSse, reassembleChat, type SseResponse } from '../support/sse-client.js';
 import { eventually, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
 
 type ClassInit = Omit<MessageInitShape<typeof ModelClassSchema>, 'name' | 'chain' | '$typeName'>;
@@ -55,12 +56,32 @@ const ask = (extra: object = {}) => ({
   ...extra,
 });
 
+/**
+ * A chat through the sidecar. Its answer, a completion or an error, is recorded for the
+ * conformance check of the running test, which must be declared with itConforms.
+ */
 async function post(sidecar: TestSidecar, body: object) {
   const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
     method: 'POST',
     body: JSON.stringify(body),
   });
-  return { res, json: await res.json() };
+  const json = await res.json();
+  recordConformance(res.ok ? 'CreateChatCompletionResponse' : 'ErrorResponse', json);
+  return { res, json };
+}
+
+/** A streamed chat; its chunks, its error event or its error body are recorded like post()'s. */
+async function stream(sidecar: TestSidecar, body: object): Promise<SseResponse> {
+  const res = await postSse(`${sidecar.url}/v1/chat/completions`, body);
+  if (res.status !== 200) {
+    recordConformance('ErrorResponse', JSON.parse(res.raw));
+    return res;
+  }
+  for (const chunk of chunksOf(res)) {
+    const failed = (chunk as { error?: unknown }).error !== undefined;
+    recordConformance(failed ? 'ErrorResponse' : 'CreateChatCompletionStreamResponse', chunk);
+  }
+  return res;
 }
 
 describe('failover along a chain', () => {
@@ -85,7 +106,7 @@ describe('failover along a chain', () => {
   afterEach(() => expect(mocks.map((m) => m.pending())).toEqual([0, 0, 0]));
   const delta = () => calls().map((n, i) => n - before[i]);
 
-  it.each([
+  itConforms.each([
     ['a 503', openaiErrors.overloaded()],
     ['a 500', openaiErrors.serverError()],
     ['a 429', openaiErrors.rateLimited('model-1', 0)],
@@ -103,13 +124,13 @@ describe('failover along a chain', () => {
     expect(mocks[1].requests.at(-1)!.json).toMatchObject({ model: 'model-2' });
   });
 
-  it.each([
+  itConforms.each([
     ['a 503', openaiErrors.overloaded()],
     ['a connection reset before headers', { destroyBeforeHeaders: true as const }],
     ['an upstream that closes before any data', { sse: [], ending: 'destroy' as const }],
   ])('moves to the next endpoint after %s, streamed, with one clean stream', async (_w, step) => {
     mocks[0].script(step);
-    const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
+    const res = await stream(sidecar, ask({ stream: true }));
     const chat = reassembleChat(chunksOf(res));
     expect(res.status).toBe(200);
     expect(chat.content).toBe('Hello from the mock.');
@@ -119,7 +140,7 @@ describe('failover along a chain', () => {
     expect(delta()).toEqual([1, 1, 0]);
   });
 
-  it('gives up on a hang before the first byte at first_byte_ms and moves on', async () => {
+  itConforms('gives up on a hang before the first byte at first_byte_ms and moves on', async () => {
     mocks[0].script({ hangBeforeHeaders: true });
     const started = Date.now();
     const { res } = await post(sidecar, ask());
@@ -129,18 +150,21 @@ describe('failover along a chain', () => {
     expect(delta()).toEqual([1, 1, 0]);
   });
 
-  it('walks the whole chain, then returns the last failure with the attempt count', async () => {
-    mocks[0].script(openaiErrors.overloaded());
-    mocks[1].script(openaiErrors.serverError());
-    mocks[2].script(openaiErrors.overloaded());
-    const { res, json } = await post(sidecar, ask());
-    expect(res.status).toBe(503);
-    expect(json.error.code).toBe('GW_ERR_UPSTREAM_OVERLOADED');
-    expect(res.headers.get('x-modelgate-attempts')).toBe('3');
-    expect(delta()).toEqual([1, 1, 1]);
-  });
+  itConforms(
+    'walks the whole chain, then returns the last failure with the attempt count',
+    async () => {
+      mocks[0].script(openaiErrors.overloaded());
+      mocks[1].script(openaiErrors.serverError());
+      mocks[2].script(openaiErrors.overloaded());
+      const { res, json } = await post(sidecar, ask());
+      expect(res.status).toBe(503);
+      expect(json.error.code).toBe('GW_ERR_UPSTREAM_OVERLOADED');
+      expect(res.headers.get('x-modelgate-attempts')).toBe('3');
+      expect(delta()).toEqual([1, 1, 1]);
+    },
+  );
 
-  it('returns an invalid request at once, without trying another endpoint', async () => {
+  itConforms('returns an invalid request at once, without trying another endpoint', async () => {
     mocks[0].script({
       status: 400,
       json: {
@@ -158,176 +182,198 @@ describe('failover along a chain', () => {
     expect(delta()).toEqual([1, 0, 0]);
   });
 
-  it('G26: an error after a role-only chunk still fails over, and the client sees one role chunk', async () => {
-    mocks[0].script({
-      sse: [
-        sseEvent({
-          id: 'c',
-          object: 'chat.completion.chunk',
-          created: 1,
-          model: 'model-1',
-          choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-        }),
-        sseEvent({
-          error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
-        }),
-      ],
-    });
-    const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
-    const chat = reassembleChat(chunksOf(res));
-    expect(delta()).toEqual([1, 1, 0]);
-    expect(chat.roleChunks).toBe(1);
-    expect(chat.content).toBe('Hello from the mock.');
-    expect(res.done).toBe(true);
-  });
+  itConforms(
+    'G26: an error after a role-only chunk still fails over, and the client sees one role chunk',
+    async () => {
+      mocks[0].script({
+        sse: [
+          sseEvent({
+            id: 'c',
+            object: 'chat.completion.chunk',
+            created: 1,
+            model: 'model-1',
+            choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+          }),
+          sseEvent({
+            error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
+          }),
+        ],
+      });
+      const res = await stream(sidecar, ask({ stream: true }));
+      const chat = reassembleChat(chunksOf(res));
+      expect(delta()).toEqual([1, 1, 0]);
+      expect(chat.roleChunks).toBe(1);
+      expect(chat.content).toBe('Hello from the mock.');
+      expect(res.done).toBe(true);
+    },
+  );
 
-  it('G22: an error event before the first token fails over', async () => {
+  itConforms('G22: an error event before the first token fails over', async () => {
     mocks[0].script({
       sse: [
         sseEvent({ error: { message: 'overloaded', type: 'server_error', code: 'server_error' } }),
       ],
     });
-    const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
+    const res = await stream(sidecar, ask({ stream: true }));
     expect(reassembleChat(chunksOf(res)).content).toBe('Hello from the mock.');
     expect(delta()).toEqual([1, 1, 0]);
   });
 
-  it('G25/G27: death after three tokens ends with an error event; no other endpoint speaks', async () => {
-    const pieces = ['one ', 'two ', 'three ', 'four'];
-    mocks[0].script({
-      sse: chatStream({ model: 'model-1', pieces }).slice(0, 4),
-      ending: 'destroy',
-      delayMs: 5,
-    });
-    const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
-    const chunks = chunksOf(res).filter((c) => !(c as { error?: unknown }).error);
-    expect(reassembleChat(chunks).content).toBe('one two three ');
-    expect(JSON.parse(res.events.at(-1)!.data).error.code).toBe('GW_ERR_STREAM_INTERRUPTED');
-    expect(res.done).toBe(false);
-    expect(delta()).toEqual([1, 0, 0]);
-    await eventually(() => sidecar.requestLogs().at(-1)?.outcome === 'stream_interrupted');
-  });
+  itConforms(
+    'G25/G27: death after three tokens ends with an error event; no other endpoint speaks',
+    async () => {
+      const pieces = ['one ', 'two ', 'three ', 'four'];
+      mocks[0].script({
+        sse: chatStream({ model: 'model-1', pieces }).slice(0, 4),
+        ending: 'destroy',
+        delayMs: 5,
+      });
+      const res = await stream(sidecar, ask({ stream: true }));
+      const chunks = chunksOf(res).filter((c) => !(c as { error?: unknown }).error);
+      expect(reassembleChat(chunks).content).toBe('one two three ');
+      expect(JSON.parse(res.events.at(-1)!.data).error.code).toBe('GW_ERR_STREAM_INTERRUPTED');
+      expect(res.done).toBe(false);
+      expect(delta()).toEqual([1, 0, 0]);
+      await eventually(() => sidecar.requestLogs().at(-1)?.outcome === 'stream_interrupted');
+    },
+  );
 
-  it('lets a slow drip under the idle timeout finish on the first endpoint', async () => {
+  itConforms('lets a slow drip under the idle timeout finish on the first endpoint', async () => {
     mocks[0].script({
       sse: chatStream({ model: 'model-1', pieces: ['a', 'b', 'c', 'd'] }),
       delayMs: 150,
     });
-    const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
+    const res = await stream(sidecar, ask({ stream: true }));
     expect(reassembleChat(chunksOf(res)).content).toBe('abcd');
     expect(res.done).toBe(true);
     expect(delta()).toEqual([1, 0, 0]);
   });
 
-  it('G24a/b: cuts a slow first token at first_token_ms and falls back, headers or not', async () => {
-    for (const step of [
-      { delayBeforeHeadersMs: 3000 },
-      { sse: chatStream({ model: 'model-1', pieces: ['late'] }), firstWriteDelayMs: 3000 },
-      // Headers and a role chunk at once, the first content only much later.
-      {
-        sse: chatStream({ model: 'model-1', pieces: ['late'] }).slice(0, 1),
-        ending: 'hang' as const,
-      },
-    ]) {
-      before = calls();
-      mocks[0].script(step);
+  itConforms(
+    'G24a/b: cuts a slow first token at first_token_ms and falls back, headers or not',
+    async () => {
+      for (const step of [
+        { delayBeforeHeadersMs: 3000 },
+        { sse: chatStream({ model: 'model-1', pieces: ['late'] }), firstWriteDelayMs: 3000 },
+        // Headers and a role chunk at once, the first content only much later.
+        {
+          sse: chatStream({ model: 'model-1', pieces: ['late'] }).slice(0, 1),
+          ending: 'hang' as const,
+        },
+      ]) {
+        before = calls();
+        mocks[0].script(step);
+        const started = Date.now();
+        const res = await stream(sidecar, ask({ stream: true }));
+        const waited = Date.now() - started;
+        expect(reassembleChat(chunksOf(res)).content).toBe('Hello from the mock.');
+        expect(reassembleChat(chunksOf(res)).roleChunks).toBe(1);
+        expect(waited).toBeGreaterThanOrEqual(350);
+        expect(waited).toBeLessThan(2000);
+        expect(delta()).toEqual([1, 1, 0]);
+      }
+    },
+  );
+
+  itConforms(
+    'G24c: a stream that stalls after its first chunk ends with an error event at the idle limit',
+    async () => {
+      mocks[0].script({
+        sse: chatStream({ model: 'model-1', pieces: ['first', 'never'] }).slice(0, 2),
+        ending: 'hang',
+      });
+      const logged = sidecar.logs.length;
       const started = Date.now();
-      const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
-      const waited = Date.now() - started;
-      expect(reassembleChat(chunksOf(res)).content).toBe('Hello from the mock.');
-      expect(reassembleChat(chunksOf(res)).roleChunks).toBe(1);
-      expect(waited).toBeGreaterThanOrEqual(350);
-      expect(waited).toBeLessThan(2000);
-      expect(delta()).toEqual([1, 1, 0]);
-    }
-  });
+      const res = await stream(sidecar, ask({ stream: true }));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(res.done).toBe(false);
+      expect(JSON.parse(res.events.at(-1)!.data).error.code).toBe('GW_ERR_UPSTREAM_TIMEOUT');
+      expect(reassembleChat(chunksOf(res).slice(0, -1)).finishReason).toBeNull();
+      expect(delta()).toEqual([1, 0, 0]);
+      await expect
+        .poll(() => sidecar.logs.slice(logged).find((l) => l.error_detail !== undefined))
+        .toMatchObject({ error_detail: 'IDLE_TIMEOUT' });
+    },
+  );
 
-  it('G24c: a stream that stalls after its first chunk ends with an error event at the idle limit', async () => {
-    mocks[0].script({
-      sse: chatStream({ model: 'model-1', pieces: ['first', 'never'] }).slice(0, 2),
-      ending: 'hang',
-    });
-    const logged = sidecar.logs.length;
-    const started = Date.now();
-    const res = await postSse(`${sidecar.url}/v1/chat/completions`, ask({ stream: true }));
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(res.done).toBe(false);
-    expect(JSON.parse(res.events.at(-1)!.data).error.code).toBe('GW_ERR_UPSTREAM_TIMEOUT');
-    expect(reassembleChat(chunksOf(res).slice(0, -1)).finishReason).toBeNull();
-    expect(delta()).toEqual([1, 0, 0]);
-    await expect
-      .poll(() => sidecar.logs.slice(logged).find((l) => l.error_detail !== undefined))
-      .toMatchObject({ error_detail: 'IDLE_TIMEOUT' });
-  });
-
-  it('works through the openai SDK, streamed and not', async () => {
+  itConforms('works through the openai SDK, streamed and not', async () => {
     const client = new OpenAI({ apiKey: 'x', baseURL: `${sidecar.url}/v1`, maxRetries: 0 });
     mocks[0].script(openaiErrors.overloaded());
     const messages = [{ role: 'user' as const, content: 'hi' }];
     const done = await client.chat.completions.create({ model: 'smart', messages });
     expect(done.choices[0].message.content).toBe('Hello from the mock.');
+    recordConformance('CreateChatCompletionResponse', done);
     mocks[0].script(openaiErrors.overloaded());
     const stream = await client.chat.completions.create({ model: 'smart', messages, stream: true });
     let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      recordConformance('CreateChatCompletionStreamResponse', chunk);
+    }
     expect(text).toBe('Hello from the mock.');
   });
 });
 
 describe('G21: context-length failover', () => {
-  it('skips endpoints whose window is not larger, and returns 400 when none is', async () => {
-    const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI(), startMockOpenAI()]);
-    const sidecar = await startTestSidecar(chainPolicy(mocks, {}, [8192, 8192, 131072]));
-    try {
-      mocks[0].script(openaiErrors.sglangContextLength(8192, 9000));
-      const { res } = await post(sidecar, ask());
-      expect(res.status).toBe(200);
-      expect(res.headers.get('x-modelgate-endpoint')).toBe('p3/model-3');
-      expect(mocks.map((m) => m.requests.length)).toEqual([1, 0, 1]);
+  itConforms(
+    'skips endpoints whose window is not larger, and returns 400 when none is',
+    async () => {
+      const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI(), startMockOpenAI()]);
+      const sidecar = await startTestSidecar(chainPolicy(mocks, {}, [8192, 8192, 131072]));
+      try {
+        mocks[0].script(openaiErrors.sglangContextLength(8192, 9000));
+        const { res } = await post(sidecar, ask());
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-modelgate-endpoint')).toBe('p3/model-3');
+        expect(mocks.map((m) => m.requests.length)).toEqual([1, 0, 1]);
 
-      mocks[0].script(openaiErrors.contextLengthExceeded(8192, 200000));
-      mocks[2].script(openaiErrors.contextLengthExceeded(131072, 200000));
-      const { res: tooBig, json } = await post(sidecar, ask());
-      expect(tooBig.status).toBe(400);
-      expect(json.error.code).toBe('GW_ERR_UPSTREAM_CONTEXT_LENGTH');
-      expect(mocks.map((m) => m.requests.length)).toEqual([2, 0, 2]);
-    } finally {
-      await sidecar.stop();
-      await Promise.all(mocks.map((m) => m.close()));
-    }
-  });
+        mocks[0].script(openaiErrors.contextLengthExceeded(8192, 200000));
+        mocks[2].script(openaiErrors.contextLengthExceeded(131072, 200000));
+        const { res: tooBig, json } = await post(sidecar, ask());
+        expect(tooBig.status).toBe(400);
+        expect(json.error.code).toBe('GW_ERR_UPSTREAM_CONTEXT_LENGTH');
+        expect(mocks.map((m) => m.requests.length)).toEqual([2, 0, 2]);
+      } finally {
+        await sidecar.stop();
+        await Promise.all(mocks.map((m) => m.close()));
+      }
+    },
+  );
 });
 
 describe('G29: failover_on_status', () => {
-  it('moves on for a listed status (401) and returns an unlisted one (403) at once', async () => {
-    const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
-    const sidecar = await startTestSidecar(
-      chainPolicy(mocks, { failoverOnStatus: [429, 401, 400] }),
-    );
-    try {
-      mocks[0].script(openaiErrors.invalidApiKey('BAD-key-0123456789'));
-      const ok = await post(sidecar, ask());
-      expect(ok.res.status).toBe(200);
-      expect(mocks.map((m) => m.requests.length)).toEqual([1, 1]);
+  itConforms(
+    'moves on for a listed status (401) and returns an unlisted one (403) at once',
+    async () => {
+      const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
+      const sidecar = await startTestSidecar(
+        chainPolicy(mocks, { failoverOnStatus: [429, 401, 400] }),
+      );
+      try {
+        mocks[0].script(openaiErrors.invalidApiKey('BAD-key-0123456789'));
+        const ok = await post(sidecar, ask());
+        expect(ok.res.status).toBe(200);
+        expect(mocks.map((m) => m.requests.length)).toEqual([1, 1]);
 
-      mocks[0].script({
-        status: 403,
-        json: {
-          error: { message: 'Forbidden', type: 'invalid_request_error', param: null, code: null },
-        },
-      });
-      const denied = await post(sidecar, ask());
-      expect(denied.res.status).toBe(403);
-      expect(mocks.map((m) => m.requests.length)).toEqual([2, 1]);
-    } finally {
-      await sidecar.stop();
-      await Promise.all(mocks.map((m) => m.close()));
-    }
-  });
+        mocks[0].script({
+          status: 403,
+          json: {
+            error: { message: 'Forbidden', type: 'invalid_request_error', param: null, code: null },
+          },
+        });
+        const denied = await post(sidecar, ask());
+        expect(denied.res.status).toBe(403);
+        expect(mocks.map((m) => m.requests.length)).toEqual([2, 1]);
+      } finally {
+        await sidecar.stop();
+        await Promise.all(mocks.map((m) => m.close()));
+      }
+    },
+  );
 });
 
 describe('no retry storms', () => {
-  it('honours Retry-After: the resting endpoint is skipped until then', async () => {
+  itConforms('honours Retry-After: the resting endpoint is skipped until then', async () => {
     const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
     const policy = chainPolicy(mocks);
     policy.routing = create(PolicySchema, { routing: {} }).routing;
@@ -343,34 +389,37 @@ describe('no retry storms', () => {
     }
   });
 
-  it('opens the circuit after repeated failures and answers a fast 503 when all are down', async () => {
-    const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
-    const policy = chainPolicy(mocks);
-    policy.routing = create(PolicySchema, {
-      routing: { breakerFailures: 2, breakerCooldownMs: 60_000 },
-    }).routing;
-    const sidecar = await startTestSidecar(policy);
-    try {
-      for (let i = 0; i < 2; i++) {
-        mocks[0].script(openaiErrors.serverError());
-        mocks[1].script(openaiErrors.serverError());
-        expect((await post(sidecar, ask())).res.status).toBe(502);
+  itConforms(
+    'opens the circuit after repeated failures and answers a fast 503 when all are down',
+    async () => {
+      const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
+      const policy = chainPolicy(mocks);
+      policy.routing = create(PolicySchema, {
+        routing: { breakerFailures: 2, breakerCooldownMs: 60_000 },
+      }).routing;
+      const sidecar = await startTestSidecar(policy);
+      try {
+        for (let i = 0; i < 2; i++) {
+          mocks[0].script(openaiErrors.serverError());
+          mocks[1].script(openaiErrors.serverError());
+          expect((await post(sidecar, ask())).res.status).toBe(502);
+        }
+        const started = Date.now();
+        const { res, json } = await post(sidecar, ask());
+        expect(res.status).toBe(503);
+        expect(json.error.code).toBe('GW_ERR_ROUTE_ALL_DOWN');
+        expect(json.error.message).toContain('p1/model-1 (retry in');
+        expect(json.error.message).toContain('p2/model-2 (retry in');
+        expect(Date.now() - started).toBeLessThan(100);
+        expect(mocks.map((m) => m.requests.length)).toEqual([2, 2]);
+      } finally {
+        await sidecar.stop();
+        await Promise.all(mocks.map((m) => m.close()));
       }
-      const started = Date.now();
-      const { res, json } = await post(sidecar, ask());
-      expect(res.status).toBe(503);
-      expect(json.error.code).toBe('GW_ERR_ROUTE_ALL_DOWN');
-      expect(json.error.message).toContain('p1/model-1 (retry in');
-      expect(json.error.message).toContain('p2/model-2 (retry in');
-      expect(Date.now() - started).toBeLessThan(100);
-      expect(mocks.map((m) => m.requests.length)).toEqual([2, 2]);
-    } finally {
-      await sidecar.stop();
-      await Promise.all(mocks.map((m) => m.close()));
-    }
-  });
+    },
+  );
 
-  it('spends at most max_attempts attempts on one request', async () => {
+  itConforms('spends at most max_attempts attempts on one request', async () => {
     const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI(), startMockOpenAI()]);
     const sidecar = await startTestSidecar(chainPolicy(mocks, { maxAttempts: 2 }));
     try {
@@ -386,7 +435,7 @@ describe('no retry storms', () => {
     }
   });
 
-  it('logs each failover with its reason', async () => {
+  itConforms('logs each failover with its reason', async () => {
     const mocks = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
     const sidecar = await startTestSidecar(chainPolicy(mocks));
     try {
