@@ -12,8 +12,24 @@ import type { HttpReply } from '../../sidecar/http/types.js';
 import { loadUws, startUwsFront } from '../../sidecar/http/uws-front.js';
 import { memoryLogger } from '../../sidecar/observe/logger.js';
 import { startSidecar } from '../../sidecar/sidecar.js';
+import { itConforms, recordConformance } from '../support/conformance.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { eventually, startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
+
+// What the sidecar answered, recorded for the conformance check of the running test, which
+// must be declared with itConforms.
+
+async function errorOf(res: Response): Promise<any> {
+  const json = await res.json();
+  recordConformance('ErrorResponse', json);
+  return json;
+}
+
+async function completionOf(res: Response): Promise<any> {
+  const json = await res.json();
+  recordConformance('CreateChatCompletionResponse', json);
+  return json;
+}
 
 function rawRequest(port: number, head: string, body = ''): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -47,7 +63,9 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
     await mock.close();
   });
 
-  it.each(['-1', 'abc', '5, 5', '1e3', '+5'])(
+  // The 400 itself comes from the HTTP parser, not in the envelope: the check is of the answer
+  // that follows it.
+  itConforms.each(['-1', 'abc', '5, 5', '1e3', '+5'])(
     'answers Content-Length %j with a 400 and keeps serving',
     async (length) => {
       const port = Number(new URL(sidecar.url).port);
@@ -64,25 +82,29 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
         body: chat('m'),
       });
       expect(next.status).toBe(200);
+      await completionOf(next);
     },
   );
 
-  it('refuses a model name that would break a response header, before any upstream call', async () => {
-    const before = mock.requests.length;
-    const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
-      method: 'POST',
-      body: chat('demo/x\r\nSet-Cookie: session=evil'),
-    });
-    expect(res.status).toBe(400);
-    expect(res.headers.get('set-cookie')).toBeNull();
-    expect((await res.json()).error).toMatchObject({
-      code: 'GW_ERR_REQ_INVALID_FIELD',
-      param: 'model',
-    });
-    expect(mock.requests.length).toBe(before);
-  });
+  itConforms(
+    'refuses a model name that would break a response header, before any upstream call',
+    async () => {
+      const before = mock.requests.length;
+      const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: chat('demo/x\r\nSet-Cookie: session=evil'),
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect((await errorOf(res)).error).toMatchObject({
+        code: 'GW_ERR_REQ_INVALID_FIELD',
+        param: 'model',
+      });
+      expect(mock.requests.length).toBe(before);
+    },
+  );
 
-  it.each([
+  itConforms.each([
     ['a lone surrogate, streamed', 'x\\ud800', true],
     ['a lone surrogate', 'x\\udfff', false],
     ['a right-to-left override', 'x\\u202egpt', false],
@@ -96,7 +118,7 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
       const body = `{"model":"${escaped}","stream":${stream},"messages":[{"role":"user","content":"hi"}]}`;
       const res = await fetch(`${sidecar.url}/v1/chat/completions`, { method: 'POST', body });
       expect(res.status).toBe(400);
-      expect((await res.json()).error).toMatchObject({
+      expect((await errorOf(res)).error).toMatchObject({
         code: 'GW_ERR_REQ_INVALID_FIELD',
         param: 'model',
       });
@@ -106,25 +128,26 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
         body: chat('m'),
       });
       expect(next.status).toBe(200);
+      await completionOf(next);
     },
   );
 
-  it.each(['%ff', '%00', '%E2%80%AE'])(
+  itConforms.each(['%ff', '%00', '%E2%80%AE'])(
     'answers GET /v1/models/%s with a 400 in the envelope',
     async (id) => {
       const res = await fetch(`${sidecar.url}/v1/models/${id}`);
       expect(res.status).toBe(400);
-      expect((await res.json()).error).toMatchObject({
+      expect((await errorOf(res)).error).toMatchObject({
         code: 'GW_ERR_REQ_INVALID_FIELD',
         param: 'model',
       });
     },
   );
 
-  it('quotes at most 200 characters of an unknown path in its 404', async () => {
+  itConforms('quotes at most 200 characters of an unknown path in its 404', async () => {
     const res = await fetch(`${sidecar.url}/${'x'.repeat(5000)}`);
     expect(res.status).toBe(404);
-    const { error } = await res.json();
+    const { error } = await errorOf(res);
     expect(error.code).toBe('GW_ERR_ROUTE_NOT_FOUND');
     expect(error.message).toBe(`No route for GET /${'x'.repeat(199)}....`);
   });
@@ -144,22 +167,23 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
     expect(still.status).toBe(200);
   });
 
-  it('serves a non-ASCII model name with an encoded endpoint header', async () => {
+  itConforms('serves a non-ASCII model name with an encoded endpoint header', async () => {
     const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
       method: 'POST',
       body: chat('café☃'),
     });
     expect(res.status).toBe(200);
+    await completionOf(res);
     expect(res.headers.get('x-modelgate-endpoint')).toBe(`up/${encodeURIComponent('café☃')}`);
   });
 
-  it('refuses JSON nested thousands deep with a 400, not a stack overflow', async () => {
+  itConforms('refuses JSON nested thousands deep with a 400, not a stack overflow', async () => {
     let schema = '{}';
     for (let i = 0; i < 5000; i++) schema = `{"type":"object","properties":{"a":${schema}}}`;
     const body = `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`;
     const res = await fetch(`${sidecar.url}/v1/chat/completions`, { method: 'POST', body });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('GW_ERR_REQ_INVALID_FIELD');
+    expect((await errorOf(res)).error.code).toBe('GW_ERR_REQ_INVALID_FIELD');
   });
 
   it('does not grow /metrics with every model name a pattern accepts', async () => {
@@ -176,40 +200,43 @@ describe.each(['uws', 'node'] as const)('hardening, %s front', (http) => {
 });
 
 describe('x-pass-* headers with a failover chain', () => {
-  it('are refused: a caller credential must not reach every provider of the chain', async () => {
-    const [a, b] = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
-    const sidecar = await startTestSidecar(
-      create(PolicySchema, {
-        providers: [
-          { id: 'a', protocol: Protocol.OPENAI, baseUrl: a.url },
-          { id: 'b', protocol: Protocol.OPENAI, baseUrl: b.url },
-        ],
-        classes: [
-          {
-            name: 'c',
-            chain: [
-              { provider: 'a', target: 'm' },
-              { provider: 'b', target: 'm' },
-            ],
-          },
-        ],
-        models: [{ name: 'c', class: 'c' }],
-      }),
-    );
-    try {
-      const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'x-pass-authorization': 'Bearer sk-USER-OWN-KEY' },
-        body: JSON.stringify({ model: 'c', messages: [{ role: 'user', content: 'hi' }] }),
-      });
-      expect(res.status).toBe(400);
-      expect((await res.json()).error.code).toBe('GW_ERR_REQ_UNSUPPORTED_PARAM');
-      expect(a.requests.length + b.requests.length).toBe(0);
-    } finally {
-      await sidecar.stop();
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
+  itConforms(
+    'are refused: a caller credential must not reach every provider of the chain',
+    async () => {
+      const [a, b] = await Promise.all([startMockOpenAI(), startMockOpenAI()]);
+      const sidecar = await startTestSidecar(
+        create(PolicySchema, {
+          providers: [
+            { id: 'a', protocol: Protocol.OPENAI, baseUrl: a.url },
+            { id: 'b', protocol: Protocol.OPENAI, baseUrl: b.url },
+          ],
+          classes: [
+            {
+              name: 'c',
+              chain: [
+                { provider: 'a', target: 'm' },
+                { provider: 'b', target: 'm' },
+              ],
+            },
+          ],
+          models: [{ name: 'c', class: 'c' }],
+        }),
+      );
+      try {
+        const res = await fetch(`${sidecar.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'x-pass-authorization': 'Bearer sk-USER-OWN-KEY' },
+          body: JSON.stringify({ model: 'c', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(res.status).toBe(400);
+        expect((await errorOf(res)).error.code).toBe('GW_ERR_REQ_UNSUPPORTED_PARAM');
+        expect(a.requests.length + b.requests.length).toBe(0);
+      } finally {
+        await sidecar.stop();
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
 });
 
 describe('safeHeaderValue', () => {
