@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { itConforms, recordConformance } from '../support/conformance.js';
 import { startMockAnthropic, type MockAnthropic } from '../support/mock-anthropic.js';
 import { startMockGemini, type MockGemini } from '../support/mock-gemini.js';
 import { chatStream, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
@@ -10,6 +11,7 @@ import {
   startTestSidecar,
   type TestSidecar,
 } from '../support/sidecar.js';
+import { chunksOf, parseSse } from '../support/sse-client.js';
 
 // A caller may send its own provider credential as x-pass-<header>. When the provider refuses
 // that credential the fault is the caller's: 401 naming the header (never its value), no
@@ -46,7 +48,18 @@ async function post(
     body: JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, json: JSON.parse(text), text };
+  const json = JSON.parse(text);
+  // For the conformance check of the running test, which must be declared with itConforms.
+  recordConformance(res.ok ? 'CreateChatCompletionResponse' : 'ErrorResponse', json);
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** Records each chunk of a streamed answer, and its error event, like post()'s answer. */
+function recordStream(text: string): void {
+  for (const chunk of chunksOf(parseSse(text))) {
+    const failed = (chunk as { error?: unknown }).error !== undefined;
+    recordConformance(failed ? 'ErrorResponse' : 'CreateChatCompletionStreamResponse', chunk);
+  }
 }
 
 const hi = [{ role: 'user', content: 'hi' }];
@@ -120,7 +133,7 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     await Promise.all([openai.close(), spare.close(), anthropic.close(), gemini.close()]);
   });
 
-  it('answers 401 GW_ERR_UPSTREAM_AUTH naming the header, never its value', async () => {
+  itConforms('answers 401 GW_ERR_UPSTREAM_AUTH naming the header, never its value', async () => {
     const before = openai.requests.length;
     const seen = await chat(
       { model: 'solo', messages: hi },
@@ -146,7 +159,7 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     expectNoCredential(JSON.stringify(sidecar.logs));
   });
 
-  it('does the same for a stream, before anything was streamed', async () => {
+  itConforms('does the same for a stream, before anything was streamed', async () => {
     const seen = await chat(
       { model: 'solo', messages: hi, stream: true },
       { 'x-pass-authorization': `Bearer ${CALLER_KEY}` },
@@ -158,39 +171,45 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     expectNoCredential(seen.text);
   });
 
-  it('never quotes the caller its own key back, in an error answer or a stream error', async () => {
-    // A key of no known vendor's shape: only knowing it was passed can mask it.
-    const own = 'OWNKEY-mnbvcxzlkjhg-5647382910';
-    const quoting = `Bad request for key ${own}: model not allowed`;
-    spare.script({
-      status: 400,
-      json: { error: { message: quoting, type: 'invalid_request_error', param: null, code: null } },
-    });
-    const refused = await chat(
-      { model: 'open', messages: hi },
-      { 'x-pass-authorization': `Bearer ${own}` },
-    );
-    expect(refused.status).toBe(400);
-    expect(refused.json.error.message).toContain('model not allowed');
-    expect(refused.text).not.toContain(own);
+  itConforms(
+    'never quotes the caller its own key back, in an error answer or a stream error',
+    async () => {
+      // A key of no known vendor's shape: only knowing it was passed can mask it.
+      const own = 'OWNKEY-mnbvcxzlkjhg-5647382910';
+      const quoting = `Bad request for key ${own}: model not allowed`;
+      spare.script({
+        status: 400,
+        json: {
+          error: { message: quoting, type: 'invalid_request_error', param: null, code: null },
+        },
+      });
+      const refused = await chat(
+        { model: 'open', messages: hi },
+        { 'x-pass-authorization': `Bearer ${own}` },
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.json.error.message).toContain('model not allowed');
+      expect(refused.text).not.toContain(own);
 
-    spare.script({
-      sse: [
-        ...chatStream({ model: 'm', pieces: ['Hel'], done: false }).slice(0, 2),
-        `data: ${JSON.stringify({ error: { message: quoting, type: 'server_error' } })}\n\n`,
-      ],
-    });
-    const streamed = await fetch(`${sidecar.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'x-pass-api-key': own },
-      body: JSON.stringify({ model: 'open', stream: true, messages: hi }),
-    });
-    const text = await streamed.text();
-    expect(text).toContain('model not allowed');
-    expect(text).not.toContain(own);
-  });
+      spare.script({
+        sse: [
+          ...chatStream({ model: 'm', pieces: ['Hel'], done: false }).slice(0, 2),
+          `data: ${JSON.stringify({ error: { message: quoting, type: 'server_error' } })}\n\n`,
+        ],
+      });
+      const streamed = await fetch(`${sidecar.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'x-pass-api-key': own },
+        body: JSON.stringify({ model: 'open', stream: true, messages: hi }),
+      });
+      const text = await streamed.text();
+      expect(text).toContain('model not allowed');
+      expect(text).not.toContain(own);
+      recordStream(text);
+    },
+  );
 
-  it('leaves the endpoint usable: the next request without x-pass succeeds', async () => {
+  itConforms('leaves the endpoint usable: the next request without x-pass succeeds', async () => {
     const seen = await chat({ model: 'solo', messages: hi });
     expect(seen.status).toBe(200);
     expect(openai.requests.at(-1)?.headers.authorization).toBe(`Bearer ${PROVIDER_SECRET}`);
@@ -204,10 +223,12 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
       body: JSON.stringify({ model: 'solo', messages: hi, stream: true }),
     });
     expect(streamed.status).toBe(200);
-    expect(await streamed.text()).toContain('data: [DONE]');
+    const text = await streamed.text();
+    expect(text).toContain('data: [DONE]');
+    recordStream(text);
   });
 
-  it('opens no circuit: a chain sharing the endpoint still goes to it first', async () => {
+  itConforms('opens no circuit: a chain sharing the endpoint still goes to it first', async () => {
     // The endpoint up/gpt-4o-mini is refused with the caller's key on the single route...
     const refused = await chat(
       { model: 'solo', messages: hi },
@@ -223,7 +244,7 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     expect(spare.requests.length).toBe(spareBefore);
   });
 
-  it('names whichever credential header was passed (Anthropic x-api-key)', async () => {
+  itConforms('names whichever credential header was passed (Anthropic x-api-key)', async () => {
     const seen = await chat(
       { model: 'claude', messages: hi, max_tokens: 16 },
       { 'x-pass-x-api-key': CALLER_KEY },
@@ -237,7 +258,7 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     expectNoCredential(seen.text);
   });
 
-  it('covers a key refusal that Gemini sends as 400 INVALID_ARGUMENT', async () => {
+  itConforms('covers a key refusal that Gemini sends as 400 INVALID_ARGUMENT', async () => {
     const seen = await chat(
       { model: 'gem', messages: hi },
       { 'x-pass-x-goog-api-key': CALLER_GOOGLE_KEY },
@@ -249,6 +270,7 @@ describe('a provider refusing the credential the caller passed in x-pass-*', () 
     expectNoCredential(seen.text);
   });
 
+  // Anthropic's error envelope, not OpenAI's: nothing to check against OpenAI's schema.
   it('answers the Anthropic ingress route with 401 authentication_error', async () => {
     const res = await fetch(`${sidecar.url}/anthropic/v1/messages`, {
       method: 'POST',
@@ -314,7 +336,7 @@ describe('a provider refusing the credential configured for it', () => {
 
   const configured = 'Provider "up" rejected the credential configured for it.';
 
-  it('is still a 502 gateway fault', async () => {
+  itConforms('is still a 502 gateway fault', async () => {
     const seen = await post(`${sidecar.url}/v1/chat/completions`, { model: 'solo', messages: hi });
     expect(seen.status).toBe(502);
     expect(seen.json.error).toMatchObject({ code: 'GW_ERR_UPSTREAM_AUTH', type: 'api_error' });
@@ -322,33 +344,39 @@ describe('a provider refusing the credential configured for it', () => {
     expect(seen.text).not.toContain('WRONG');
   });
 
-  it('is still a 502 when the caller passed headers that are not a credential', async () => {
-    const seen = await post(
-      `${sidecar.url}/v1/chat/completions`,
-      { model: 'solo', messages: hi },
-      { 'x-pass-openai-organization': 'org-caller' },
-    );
-    expect(seen.status).toBe(502);
-    expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
-    expect(seen.json.error.message).toBe(configured);
-    expect(openai.requests.at(-1)?.headers['openai-organization']).toBe('org-caller');
-  });
+  itConforms(
+    'is still a 502 when the caller passed headers that are not a credential',
+    async () => {
+      const seen = await post(
+        `${sidecar.url}/v1/chat/completions`,
+        { model: 'solo', messages: hi },
+        { 'x-pass-openai-organization': 'org-caller' },
+      );
+      expect(seen.status).toBe(502);
+      expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
+      expect(seen.json.error.message).toBe(configured);
+      expect(openai.requests.at(-1)?.headers['openai-organization']).toBe('org-caller');
+    },
+  );
 
-  it('is still a 502 when a header from the config went upstream beside the caller key', async () => {
-    const seen = await post(
-      `${sidecar.url}/v1/chat/completions`,
-      { model: 'via-gw', messages: hi },
-      { 'x-pass-authorization': 'Bearer sk-caller-own-key-123456' },
-    );
-    expect(seen.status).toBe(502);
-    expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
-    expect(seen.json.error.message).toBe(
-      'Provider "gw" rejected the credential configured for it.',
-    );
-    const sent = openai.requests.at(-1)?.headers;
-    expect(sent?.['cf-aig-authorization']).toBe('Bearer gateway-token-EXPIRED');
-    expect(sent?.authorization).toBe('Bearer sk-caller-own-key-123456');
-    expect(seen.text).not.toContain('EXPIRED');
-    expect(seen.text).not.toContain('caller-own-key');
-  });
+  itConforms(
+    'is still a 502 when a header from the config went upstream beside the caller key',
+    async () => {
+      const seen = await post(
+        `${sidecar.url}/v1/chat/completions`,
+        { model: 'via-gw', messages: hi },
+        { 'x-pass-authorization': 'Bearer sk-caller-own-key-123456' },
+      );
+      expect(seen.status).toBe(502);
+      expect(seen.json.error.code).toBe('GW_ERR_UPSTREAM_AUTH');
+      expect(seen.json.error.message).toBe(
+        'Provider "gw" rejected the credential configured for it.',
+      );
+      const sent = openai.requests.at(-1)?.headers;
+      expect(sent?.['cf-aig-authorization']).toBe('Bearer gateway-token-EXPIRED');
+      expect(sent?.authorization).toBe('Bearer sk-caller-own-key-123456');
+      expect(seen.text).not.toContain('EXPIRED');
+      expect(seen.text).not.toContain('caller-own-key');
+    },
+  );
 });
