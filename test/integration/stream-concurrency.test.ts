@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { itConforms, recordConformance } from '../support/conformance.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import {
   PROVIDER_SECRET,
@@ -34,7 +35,7 @@ describe.each(['uws', 'node'] as const)('concurrent streams through the %s front
     await mock.close();
   });
 
-  it('gives 48 concurrent streams each its own text and no usage chunk', async () => {
+  itConforms('gives 48 concurrent streams each its own text and no usage chunk', async () => {
     const one = async (tag: string): Promise<{ text: string; usage: boolean }> => {
       const stream = await client.chat.completions.create({
         model: 'gpt-4o-mini',
@@ -46,6 +47,7 @@ describe.each(['uws', 'node'] as const)('concurrent streams through the %s front
       for await (const chunk of stream) {
         text += chunk.choices[0]?.delta?.content ?? '';
         if (chunk.usage) usage = true;
+        recordConformance('CreateChatCompletionStreamResponse', chunk);
       }
       return { text, usage };
     };
