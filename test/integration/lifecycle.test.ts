@@ -7,11 +7,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeHandler } from '../../sidecar/compose.js';
 import type { HttpReply } from '../../sidecar/http/types.js';
 import { memoryLogger } from '../../sidecar/observe/logger.js';
+import { itConforms, recordConformance } from '../support/conformance.js';
 import { chatStream, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
-import { postSse, reassembleChat, chunksOf } from '../support/sse-client.js';
+import { postSse, reassembleChat, chunksOf, parseSse } from '../support/sse-client.js';
 import { eventually, startTestSidecar, testPolicy } from '../support/sidecar.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/sidecar/main.js');
+
+/**
+ * Records each chunk of a stream, and its error event, for the conformance check of the
+ * running test (declared with itConforms). /healthz answers are not OpenAI's: never recorded.
+ */
+function recordStream(events: Parameters<typeof chunksOf>[0]): void {
+  for (const chunk of chunksOf(events)) {
+    const failed = (chunk as { error?: unknown }).error !== undefined;
+    recordConformance(failed ? 'ErrorResponse' : 'CreateChatCompletionStreamResponse', chunk);
+  }
+}
 
 /** A request as the HTTP fronts hand it to the handler. */
 const request = (method: string, path: string, body = '') => ({
@@ -29,7 +41,7 @@ describe('draining', () => {
   });
   afterAll(() => mock.close());
 
-  it('lets an in-flight stream finish while refusing new work', async () => {
+  itConforms('lets an in-flight stream finish while refusing new work', async () => {
     const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }));
     mock.script({
       sse: chatStream({ model: 'm', pieces: ['slow ', 'but ', 'whole'] }),
@@ -52,10 +64,11 @@ describe('draining', () => {
     const res = await inFlight;
     expect(reassembleChat(chunksOf(res)).content).toBe('slow but whole');
     expect(res.done).toBe(true);
+    recordStream(res);
     expect(await drained).toEqual({ clean: true });
   });
 
-  it("logs a drain's 503s (probe and refused request) at info, not error", async () => {
+  itConforms("logs a drain's 503s (probe and refused request) at info, not error", async () => {
     const logger = memoryLogger('debug');
     const { handler } = await composeHandler({
       policy: testPolicy({ upstream: mock.url }),
@@ -64,10 +77,14 @@ describe('draining', () => {
       isDraining: () => true,
     });
     const statuses: number[] = [];
+    const bodies: string[] = [];
     const reply: HttpReply = {
       aborted: false,
       onAbort: () => {},
-      send: (status) => void statuses.push(status),
+      send: (status, _headers, body) => {
+        statuses.push(status);
+        bodies.push(Buffer.from(body).toString());
+      },
       startStream: () => {},
       write: () => {},
       end: () => {},
@@ -75,6 +92,8 @@ describe('draining', () => {
     await handler(request('GET', '/healthz'), reply);
     await handler(request('POST', '/v1/chat/completions', '{"model":"m","messages":[]}'), reply);
     expect(statuses).toEqual([503, 503]);
+    // The refused chat request's envelope (the probe's answer is the sidecar's own shape).
+    recordConformance('ErrorResponse', JSON.parse(bodies[1]));
     const lines = logger.lines.filter((l) => l.msg === 'request');
     expect(lines.map((l) => [l.path, l.level, l.outcome, l.error_code])).toEqual([
       ['/healthz', 'info', 'rejected', 'GW_ERR_SERVER_DRAINING'],
@@ -82,92 +101,102 @@ describe('draining', () => {
     ]);
   });
 
-  it('does not count an attempt it cut at the drain deadline against the endpoint', async () => {
-    const composed = await composeHandler({
-      policy: testPolicy({ upstream: mock.url }),
-      logger: memoryLogger('debug'),
-      env: {},
-      isDraining: () => false,
-    });
-    mock.script(
-      { sse: chatStream({ model: 'm', pieces: ['fine'] }) },
-      { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' },
-    );
-    let sent = '';
-    const reply: HttpReply = {
-      aborted: false,
-      onAbort: () => {},
-      send: (_status, _headers, body) => void (sent += Buffer.from(body).toString()),
-      startStream: () => {},
-      write: (chunk) => void (sent += Buffer.from(chunk).toString()),
-      end: (last) => void (sent += last === undefined ? '' : Buffer.from(last).toString()),
-    };
-    const ask = JSON.stringify({
-      model: 'alias-fast',
-      stream: true,
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    // A configured model (a pattern's endpoints are not counted at all): one good answer,
-    // then one the drain cuts.
-    await composed.handler(request('POST', '/v1/chat/completions', ask), reply);
-    expect(sent).toContain('[DONE]');
-    sent = '';
-    const done = composed.handler(request('POST', '/v1/chat/completions', ask), reply);
-    await eventually(() => sent.includes('never'));
-    for (const flag of composed.live) flag.abort('draining');
-    await done;
-    expect(sent).toContain('GW_ERR_SERVER_DRAINING');
-    expect(composed.live.size).toBe(0);
-
-    sent = '';
-    await composed.handler(request('GET', '/metrics'), reply);
-    expect(sent).toContain('modelgate_responses_total');
-    // The endpoint's row holds the good answer, and nothing else.
-    expect(sent).toContain('modelgate_attempts_total{endpoint="up/gpt-4o-mini",outcome="ok"} 1');
-    expect(sent).not.toMatch(/modelgate_attempts_total\{[^}]*outcome="(?!ok)/);
-  });
-
-  it('at the deadline ends an open stream with an error event, then cuts what is left', async () => {
-    const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }));
-    // One stream past its first token, one still before it (only its role chunk came).
-    mock.script(
-      { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' },
-      { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 1), ending: 'hang' },
-    );
-    const ask = () =>
-      postSse(`${sidecar.url}/v1/chat/completions`, {
-        model: 'm',
+  itConforms(
+    'does not count an attempt it cut at the drain deadline against the endpoint',
+    async () => {
+      const composed = await composeHandler({
+        policy: testPolicy({ upstream: mock.url }),
+        logger: memoryLogger('debug'),
+        env: {},
+        isDraining: () => false,
+      });
+      mock.script(
+        { sse: chatStream({ model: 'm', pieces: ['fine'] }) },
+        { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' },
+      );
+      let sent = '';
+      const reply: HttpReply = {
+        aborted: false,
+        onAbort: () => {},
+        send: (_status, _headers, body) => void (sent += Buffer.from(body).toString()),
+        startStream: () => {},
+        write: (chunk) => void (sent += Buffer.from(chunk).toString()),
+        end: (last) => void (sent += last === undefined ? '' : Buffer.from(last).toString()),
+      };
+      const ask = JSON.stringify({
+        model: 'alias-fast',
         stream: true,
         messages: [{ role: 'user', content: 'hi' }],
       });
-    const committed = ask();
-    await new Promise((r) => setTimeout(r, 50));
-    const holding = ask();
-    await new Promise((r) => setTimeout(r, 100));
-    const started = Date.now();
-    expect(await sidecar.drain(300)).toEqual({ clean: false });
-    expect(Date.now() - started).toBeLessThan(2000);
+      // A configured model (a pattern's endpoints are not counted at all): one good answer,
+      // then one the drain cuts.
+      await composed.handler(request('POST', '/v1/chat/completions', ask), reply);
+      expect(sent).toContain('[DONE]');
+      recordStream(parseSse(sent));
+      sent = '';
+      const done = composed.handler(request('POST', '/v1/chat/completions', ask), reply);
+      await eventually(() => sent.includes('never'));
+      for (const flag of composed.live) flag.abort('draining');
+      await done;
+      expect(sent).toContain('GW_ERR_SERVER_DRAINING');
+      expect(composed.live.size).toBe(0);
+      recordStream(parseSse(sent));
 
-    const streamed = await committed;
-    expect(streamed.status).toBe(200);
-    expect(streamed.done).toBe(false);
-    expect(
-      reassembleChat(chunksOf(streamed).filter((c) => !(c as { error?: unknown }).error)).content,
-    ).toBe('never');
-    const last = JSON.parse(streamed.events.at(-1)!.data);
-    expect(last.error.code).toBe('GW_ERR_SERVER_DRAINING');
+      sent = '';
+      await composed.handler(request('GET', '/metrics'), reply);
+      expect(sent).toContain('modelgate_responses_total');
+      // The endpoint's row holds the good answer, and nothing else.
+      expect(sent).toContain('modelgate_attempts_total{endpoint="up/gpt-4o-mini",outcome="ok"} 1');
+      expect(sent).not.toMatch(/modelgate_attempts_total\{[^}]*outcome="(?!ok)/);
+    },
+  );
 
-    const refused = await holding;
-    expect(refused.status).toBe(503);
-    expect(JSON.parse(refused.raw).error.code).toBe('GW_ERR_SERVER_DRAINING');
-    // As README's Known limits says: the cut stream is a stream error of the drain's.
-    const cut = sidecar.requestLogs().find((l) => l.status === 200 && l.stream === true);
-    expect(cut).toMatchObject({
-      outcome: 'stream_error',
-      error_code: 'GW_ERR_SERVER_DRAINING',
-      error_detail: 'drain_deadline',
-    });
-  });
+  itConforms(
+    'at the deadline ends an open stream with an error event, then cuts what is left',
+    async () => {
+      const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }));
+      // One stream past its first token, one still before it (only its role chunk came).
+      mock.script(
+        { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 2), ending: 'hang' },
+        { sse: chatStream({ model: 'm', pieces: ['never'] }).slice(0, 1), ending: 'hang' },
+      );
+      const ask = () =>
+        postSse(`${sidecar.url}/v1/chat/completions`, {
+          model: 'm',
+          stream: true,
+          messages: [{ role: 'user', content: 'hi' }],
+        });
+      const committed = ask();
+      await new Promise((r) => setTimeout(r, 50));
+      const holding = ask();
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      expect(await sidecar.drain(300)).toEqual({ clean: false });
+      expect(Date.now() - started).toBeLessThan(2000);
+
+      const streamed = await committed;
+      expect(streamed.status).toBe(200);
+      expect(streamed.done).toBe(false);
+      expect(
+        reassembleChat(chunksOf(streamed).filter((c) => !(c as { error?: unknown }).error)).content,
+      ).toBe('never');
+      const last = JSON.parse(streamed.events.at(-1)!.data);
+      expect(last.error.code).toBe('GW_ERR_SERVER_DRAINING');
+      recordStream(streamed);
+
+      const refused = await holding;
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.raw).error.code).toBe('GW_ERR_SERVER_DRAINING');
+      recordConformance('ErrorResponse', JSON.parse(refused.raw));
+      // As README's Known limits says: the cut stream is a stream error of the drain's.
+      const cut = sidecar.requestLogs().find((l) => l.status === 200 && l.stream === true);
+      expect(cut).toMatchObject({
+        outcome: 'stream_error',
+        error_code: 'GW_ERR_SERVER_DRAINING',
+        error_detail: 'drain_deadline',
+      });
+    },
+  );
 });
 
 describe('the modelgate command', () => {
@@ -243,7 +272,10 @@ describe('the modelgate command', () => {
     },
   );
 
-  it.runIf(built)(
+  // Without the build there is nothing to check: the test above fails instead.
+  const itConformsIfBuilt = built ? itConforms : it.skip;
+
+  itConformsIfBuilt(
     'starts on embedded defaults with the demo provider and drains on SIGTERM',
     async () => {
       const child = run(['start', '--port', '0']);
@@ -263,6 +295,7 @@ describe('the modelgate command', () => {
       });
       const body = await res.json();
       expect(body.choices[0].message.content).toContain('[modelgate demo provider] You said: ping');
+      recordConformance('CreateChatCompletionResponse', body);
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
