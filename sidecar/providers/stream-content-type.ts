@@ -32,8 +32,8 @@ export function refusedStreamType(
     }
   }
   // The type and subtype are case-insensitive (RFC 9110 section 8.3.1), and whitespace may
-  // come before the parameters (section 5.6.6).
-  // The provider's spelling is kept: a Redactor matches credentials as they were sent.
+  // come before the parameters (section 5.6.6). The media type goes back as the provider
+  // spelled it: that is how a Redactor matches a credential quoted in it.
   const semicolon = value.indexOf(';');
   const media = (semicolon < 0 ? value : value.slice(0, semicolon)).trim();
   return media === '' || media.toLowerCase() === expected ? undefined : media;

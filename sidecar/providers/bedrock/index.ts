@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterFactory, ChatCall, UpstreamRequest } from '../adapter.js';
+import { AMAZON_EVENT_STREAM } from '../stream-content-type.js';
 import { toChatCompletion } from './bedrock-to-openai.js';
 import { BedrockStreamDecoder } from './bedrock-stream.js';
 import { classifyBedrockError, type ClassifyContext } from './classify-error.js';
 import { regionFromHost, resolveAuth } from './credentials.js';
 import { toConverseBody } from './openai-to-bedrock.js';
 import { uriEncode } from './sigv4.js';
-import { AMAZON_EVENT_STREAM } from '../stream-content-type.js';
 
 // AWS Bedrock Converse (POST /model/{modelId}/converse) and ConverseStream
 // (/converse-stream). The policy's target is the raw model id: a foundation model, an

@@ -2,11 +2,11 @@
 // and Cohere's answers and event streams are rebuilt as OpenAI completions and chunks.
 
 import type { AdapterFactory, ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
+import { EVENT_STREAM } from '../stream-content-type.js';
 import { classifyCohereError, type CohereErrorContext } from './classify-error.js';
 import { CohereStreamDecoder } from './cohere-stream.js';
 import { cohereToOpenAI, type CompletionMeta } from './cohere-to-openai.js';
 import { cohereBody } from './openai-to-cohere.js';
-import { EVENT_STREAM } from '../stream-content-type.js';
 
 const USER_AGENT = 'modelgate/0.1';
 

@@ -2,8 +2,8 @@
 // request and response bodies and differ in URL and credential, which the caller supplies.
 
 import type { ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
-import { classifyGoogleError, type ClassifyContext } from './classify-error.js';
 import { EVENT_STREAM } from '../stream-content-type.js';
+import { classifyGoogleError, type ClassifyContext } from './classify-error.js';
 import { GeminiStreamDecoder } from './gemini-stream.js';
 import { toOpenAICompletion, type ResponseContext } from './gemini-to-openai.js';
 import { toGeminiRequest } from './openai-to-gemini.js';
