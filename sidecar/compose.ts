@@ -5,6 +5,7 @@
 import type { Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
 import { KeyRing } from './auth/keys.js';
 import { withDefaultLimits } from './config/limits.js';
+import { DEFAULT_ROUTING, defaultTimeouts } from './config/routing-defaults.js';
 import { SLICE_COUNT } from './health/health-engine.js';
 import { HealthTable, loadHealthKernel } from './health/health-kernel.js';
 import { createHandler } from './http/routes.js';
@@ -50,22 +51,11 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
     transport: opts.transport,
     sseScan: await loadSseScanKernel(),
   });
-  const models = new ModelTable(
-    policy,
-    providers,
-    {
-      connectMs: limits.connectTimeoutMs,
-      firstByteMs: limits.firstByteTimeoutMs,
-      // Reasoning models may think for minutes before the first token: by default only the
-      // idle gap and the total deadline bound that wait; a class can set a tighter one.
-      firstTokenMs: limits.requestTimeoutMs,
-      idleMs: limits.idleTimeoutMs,
-      totalMs: limits.requestTimeoutMs,
-    },
-    (model, chain) => logger.info('proposed failover chain', { model, chain, pin_with: 'classes' }),
+  const models = new ModelTable(policy, providers, defaultTimeouts(limits), (model, chain) =>
+    logger.info('proposed failover chain', { model, chain, pin_with: 'classes' }),
   );
   const healthKernel = await loadHealthKernel();
-  const windowMs = policy.routing?.healthWindowMs || 60_000;
+  const windowMs = policy.routing?.healthWindowMs || DEFAULT_ROUTING.healthWindowMs;
   const table = new HealthTable(healthKernel, {
     sliceMs: Math.max(1, Math.round(windowMs / SLICE_COUNT)),
     // One sample's worth of "unknown": enough to keep a lone fast answer from looking
@@ -86,8 +76,8 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
     logger,
     isDraining: opts.isDraining,
     breakers: new Breakers({
-      failures: policy.routing?.breakerFailures || 5,
-      cooldownMs: policy.routing?.breakerCooldownMs || 30_000,
+      failures: policy.routing?.breakerFailures || DEFAULT_ROUTING.breakerFailures,
+      cooldownMs: policy.routing?.breakerCooldownMs || DEFAULT_ROUTING.breakerCooldownMs,
     }),
     health,
     metrics: new Metrics(),
