@@ -9,11 +9,12 @@ import {
   LimitsSchema,
   ListenSchema,
   ModelClassSchema,
+  RoutingSchema,
+  TimeoutsSchema,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { describeCharAt } from '../model-name.js';
 import { MAX_ATTEMPTS } from '../routing/model-table.js';
-import { DEFAULT_LIMITS } from './limits.js';
-import { FAILOVER_STATUSES } from './validate-classes.js';
+import { FAILOVER_STATUSES, SHORTEST_HEALTH_WINDOW_MS } from './validate-classes.js';
 import type { Problem } from './validate.js';
 
 /** The largest TCP port: what listen.port may hold, in a message and in its rule. */
@@ -54,7 +55,6 @@ export function decodeMessage(
 function decodeField(field: DescField, raw: unknown, path: string, problems: Problem[]): unknown {
   switch (field.fieldKind) {
     case 'scalar':
-      if (raw === 0 && ZERO_MEANS.has(field)) return zeroLimit(field, path, problems);
       return decodeScalar(field.scalar, raw, path, problems, RULE_RANGES.get(field));
     case 'enum':
       return decodeEnum(field.enum, raw, path, problems);
@@ -100,7 +100,7 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
  */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-const UINT32_MAX = 0xffff_ffff;
+export const UINT32_MAX = 0xffff_ffff;
 
 const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
   [ScalarType.UINT32]: [0, UINT32_MAX],
@@ -114,32 +114,19 @@ const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
  * Whole-number fields whose rules allow less than their proto type. A value the type
  * refuses ("4100", -1) is described by the rule's range, which is the one the user must
  * meet; a value the type takes but the rule does not is left to the rules, which the
- * control plane's policies go through too.
+ * control plane's policies go through too. Fields whose 0 stands for a default start at 1:
+ * a 0 written for one in a file is refused in written-zeros.ts, with what it stood for.
  */
 const RULE_RANGES = new Map<DescField, readonly [number, number]>([
   [ListenSchema.field.port, [0, MAX_PORT]],
-  [ModelClassSchema.field.maxAttempts, [0, MAX_ATTEMPTS]],
+  [ModelClassSchema.field.maxAttempts, [1, MAX_ATTEMPTS]],
   [ModelClassSchema.field.failoverOnStatus, FAILOVER_STATUSES],
   ...LimitsSchema.fields.map((f) => [f, [1, UINT32_MAX]] as const),
+  ...TimeoutsSchema.fields.map((f) => [f, [1, UINT32_MAX]] as const),
+  [RoutingSchema.field.breakerFailures, [1, UINT32_MAX]],
+  [RoutingSchema.field.breakerCooldownMs, [1, UINT32_MAX]],
+  [RoutingSchema.field.healthWindowMs, [SHORTEST_HEALTH_WINDOW_MS, UINT32_MAX]],
 ]);
-
-/**
- * Limits whose zero stands for a default (config/limits.ts), by what it stands for. A
- * policy cannot tell unset from 0 (proto3), but a file can: a 0 written there usually
- * means "no limit" or "at once", and would silently get 30 s or 4 MiB, so it is refused.
- */
-const ZERO_MEANS = new Map<DescField, number>(
-  LimitsSchema.fields.map((f) => [f, DEFAULT_LIMITS[f.localName as keyof typeof DEFAULT_LIMITS]]),
-);
-
-/** A 0 written for a limit: refused, naming the default it would have stood for. */
-function zeroLimit(field: DescField, path: string, problems: Problem[]): undefined {
-  const reason =
-    `must be from 1 to ${UINT32_MAX}: 0 would not mean "no limit" or "at once" here but ` +
-    `the default (${ZERO_MEANS.get(field)}), so leave the field out for that`;
-  problems.push({ path, reason });
-  return undefined;
-}
 
 function decodeScalar(
   type: ScalarType,

@@ -85,13 +85,15 @@ export function checkModelClass(
 
 /** A health window slice shorter than this would count mostly noise. */
 const MIN_SLICE_MS = 100;
+/** The shortest routing.health_window_ms: every one of its slices at least MIN_SLICE_MS. */
+export const SHORTEST_HEALTH_WINDOW_MS = SLICE_COUNT * MIN_SLICE_MS;
 
 export function checkRouting(routing: Routing, report: Report): void {
   const share = routing.exploreShare;
   if (share !== undefined && !(share >= 0 && share <= 1)) {
     report('routing.explore_share', `must be from 0 to 1, got ${share}`);
   }
-  const shortest = SLICE_COUNT * MIN_SLICE_MS;
+  const shortest = SHORTEST_HEALTH_WINDOW_MS;
   if (routing.healthWindowMs !== 0 && routing.healthWindowMs < shortest) {
     report(
       'routing.health_window_ms',

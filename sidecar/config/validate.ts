@@ -29,6 +29,7 @@ import {
   show,
 } from './decode-document.js';
 import { checkClasses, checkModelClass, checkRouting } from './validate-classes.js';
+import { writtenZeros } from './written-zeros.js';
 
 /** One thing wrong with a config: where (`providers[1].base_url`) and why. */
 export interface Problem {
@@ -76,6 +77,7 @@ export function policyFromDocument(
 
   const shape: Problem[] = [];
   const policy = decodeMessage(PolicySchema, doc ?? {}, '', shape) as Policy;
+  shape.push(...writtenZeros(doc ?? {}, policy));
   applyCatalog(policy, options?.env ?? process.env);
 
   // A field that failed to decode was left empty; its "required" complaint would be noise.

@@ -88,7 +88,7 @@ routing: { breaker_failures: 3, explore_share: 0.1, health_window_ms: 30000 }
     [
       `classes: [{ name: c, chain: [{ provider: a, target: m }], max_attempts: "3" }]\nmodels: [{ name: x, class: c }]`,
       'classes[0].max_attempts',
-      'must be a whole number from 0 to 5, got "3"',
+      'must be a whole number from 1 to 5, got "3"',
     ],
     [
       `classes: [{ name: c, chain: [{ provider: a, target: m }], failover_on_status: ["429"] }]\nmodels: [{ name: x, class: c }]`,
