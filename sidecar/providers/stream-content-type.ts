@@ -23,8 +23,18 @@ export function refusedStreamType(
   contentType: UpstreamHeaders[string],
   expected: string,
 ): string | undefined {
-  const value = Array.isArray(contentType) ? contentType[0] : contentType;
-  if (value === undefined) return undefined;
+  if (contentType === undefined) return undefined;
+  if (!Array.isArray(contentType)) return refusedValue(contentType, expected);
+  // Content-Type is sent once (RFC 9110 section 5.3); an answer with two is a stream only
+  // when each says so, whichever comes first.
+  for (const value of contentType) {
+    const refused = refusedValue(value, expected);
+    if (refused !== undefined) return refused;
+  }
+  return undefined;
+}
+
+function refusedValue(value: string, expected: string): string | undefined {
   // The usual answers, `text/event-stream` and `text/event-stream; charset=utf-8`: no slice.
   if (value.startsWith(expected)) {
     if (value.length === expected.length || value.charCodeAt(expected.length) === SEMICOLON) {

@@ -14,7 +14,7 @@ describe('whether a 200 to a stream request is a stream', () => {
     ['Text/Event-Stream', EVENT_STREAM],
     [' text/event-stream ; charset=utf-8', EVENT_STREAM],
     ['application/vnd.amazon.eventstream', AMAZON_EVENT_STREAM],
-    [['text/event-stream', 'application/json'], EVENT_STREAM],
+    [['text/event-stream', 'text/event-stream; charset=utf-8'], EVENT_STREAM],
   ])('takes %j as the stream %s', (contentType, expected) => {
     expect(refusedStreamType(contentType, expected)).toBeUndefined();
   });
@@ -36,6 +36,9 @@ describe('whether a 200 to a stream request is a stream', () => {
     ['text/event-stream', AMAZON_EVENT_STREAM, 'text/event-stream'],
     ['application/vnd.amazon.eventstream', EVENT_STREAM, 'application/vnd.amazon.eventstream'],
     [['application/json', 'text/event-stream'], EVENT_STREAM, 'application/json'],
+    // Two content types (a field sent once, RFC 9110 section 5.3): a stream only when both
+    // say so, whichever comes first.
+    [['text/event-stream', 'application/json'], EVENT_STREAM, 'application/json'],
   ])('refuses %j where %s is the stream, naming %s', (contentType, expected, media) => {
     expect(refusedStreamType(contentType, expected)).toBe(media);
   });
