@@ -83,6 +83,12 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
           return [key, undefined];
         }
         const at = `${path}.${key}`;
+        if (key === '__proto__') {
+          // Kept by a spread but dropped by Object.assign and clone() (which validation works
+          // on), so such an entry would be sent by some requests, unchecked, and not others.
+          problems.push({ path: at, reason: PROTO_KEY });
+          return [key, undefined];
+        }
         if (field.mapKind === 'message')
           return [key, decodeMessage(field.message, item, at, problems)];
         if (field.mapKind === 'enum') return [key, decodeEnum(field.enum, item, at, problems)];
@@ -99,6 +105,9 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
  * trace and no path.
  */
 const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Why a map key `__proto__` is refused. */
+const PROTO_KEY = 'is a key JavaScript objects cannot hold as data: use another name';
 
 export const UINT32_MAX = 0xffff_ffff;
 

@@ -475,6 +475,18 @@ describe('providers', () => {
     ]);
   });
 
+  it('refuses a header named __proto__, which request headers could not carry', () => {
+    const doc = validDoc();
+    // As JSON.parse (and the YAML parser) make it: an own key, not the prototype.
+    doc.providers[0].headers = JSON.parse('{"__proto__": "v"}');
+    expect(problemsOf(doc)).toEqual([
+      {
+        path: 'providers[0].headers.__proto__',
+        reason: 'is a key JavaScript objects cannot hold as data: use another name',
+      },
+    ]);
+  });
+
   it('refuses a header name that is not an HTTP token', () => {
     const doc = validDoc();
     doc.providers[0].headers = { 'X Tag': 'v' };
