@@ -16,7 +16,8 @@ const ALLOWED = new Map([
   [
     'sidecar/providers/gemini/json-schema-to-gemini.ts',
     "copies nodes of the client's JSON schema: a spread keeps an own `__proto__` key as " +
-      'data, as JSON.parse made it; Object.assign would call the prototype setter instead',
+      'data, as JSON.parse made it; Object.assign would call the prototype setter instead ' +
+      "(two more copy the walk's own state, once per $ref or nested schema)",
   ],
   [
     'sidecar/providers/openai/request-body.ts',
