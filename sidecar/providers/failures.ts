@@ -16,7 +16,7 @@ const TIMEOUT_CODES = new Set([
  * literal that opens with a spread and then gains a property builds a new hidden class
  * every time (about 0.4 µs a property, and a map for the old generation's collector),
  * which a burst of failures would pay per request. test/spread-first.test.ts
- * keeps such literals out of the request path.
+ * keeps such literals out of sidecar/, but for two files that copy the client's JSON.
  */
 export function revised(
   failure: UpstreamFailure,
