@@ -56,10 +56,9 @@ const ERROR_BODY_BYTES = 64 * 1024;
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const redactor = input.endpoint.provider.redactor.withPassed(input.call.passHeaders);
   const outcome = await attemptOnce(input, redactor);
-  // Every failure leaves here, to the client and the log line, with no credential in it.
-  if (outcome.kind === 'failed' || outcome.kind === 'broken') {
-    outcome.failure = redactor.failure(outcome.failure);
-  }
+  // Every failure leaves here, to the client and the log line, with no credential in it. A
+  // broken stream's was masked already, by the relay that sent it as an error event.
+  if (outcome.kind === 'failed') outcome.failure = redactor.failure(outcome.failure);
   return outcome;
 }
 

@@ -33,8 +33,9 @@ export interface RelayOptions {
   /** Called once, when the first byte goes to the client. */
   onCommit?: () => void;
   /**
-   * Takes credentials out of a failure before its error event goes out and it is kept in
-   * `failure` and the request's log fields.
+   * Takes credentials out of a failure before its error event goes out, and out of the
+   * failure kept in `failure` and the request's log fields then. A failure before the
+   * commit point sends nothing and is kept as reported: the attempt's exit masks it.
    */
   redactor?: Redactor;
 }
@@ -136,15 +137,16 @@ export class StreamRelay {
    */
   fail(reported: UpstreamFailure): void {
     if (this.state === State.Ended) return;
-    const failure = this.opts.redactor?.failure(reported) ?? reported;
     const committed = this.state === State.Committed;
     this.state = State.Ended;
-    this.failure = failure;
     if (!committed) {
+      this.failure = reported;
       this.pending = [];
       this.detached = 0;
       return;
     }
+    const failure = this.opts.redactor?.failure(reported) ?? reported;
+    this.failure = failure;
     const { ctx } = this.opts;
     ctx.errorCode = failure.code;
     ctx.errorDetail = failure.detail;
