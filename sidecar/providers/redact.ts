@@ -56,10 +56,10 @@ export class Redactor {
   /**
    * A failure as a client and the log may see it. `param` and `detail` (which carries the
    * upstream's error code or type) are upstream values: each goes through value(); a
-   * `retryAfter` that is not seconds or an HTTP date is dropped. The message was scrubbed by the adapter that wrote it, which knows only the
-   * key it holds; here the configured headers' values and the caller's are masked too. Key
-   * shapes are not searched for again: the message opens with the provider's configured
-   * name, which one might match.
+   * `retryAfter` that is not seconds or an HTTP date is dropped. The message was scrubbed
+   * by the adapter that wrote it, which knows only the key it holds; here the configured
+   * headers' values and the caller's are masked too. Key shapes are not searched for
+   * again: the message opens with the provider's configured name, which one might match.
    */
   failure(f: UpstreamFailure): UpstreamFailure {
     return revised(f, {

@@ -40,7 +40,7 @@ export const createCohereAdapter: AdapterFactory = (init): ChatAdapter => {
       // Not a spread: a copy that gains a property gets a hidden class of its own each time
       // (see revised() in ../failures.ts).
       const headers: Record<string, string> = Object.assign({}, fixedHeaders, {
-        accept: call.stream ? 'text/event-stream' : 'application/json',
+        accept: call.stream ? EVENT_STREAM : 'application/json',
       });
       for (const [name, value] of call.passHeaders) headers[name] = value;
       return { origin, path: `${basePath}/v2/chat`, headers, body: JSON.stringify(body) };
