@@ -13,7 +13,11 @@ import { Cancel } from '../providers/cancel.js';
 import { revised, transportFailure } from '../providers/failures.js';
 import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
 import type { Redactor } from '../providers/redact.js';
-import { notEventStream, refusedStreamType } from '../providers/stream-content-type.js';
+import {
+  namingContentType,
+  notEventStream,
+  refusedStreamType,
+} from '../providers/stream-content-type.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
 import type { Endpoint, RouteTimeouts } from '../routing/model-table.js';
@@ -233,7 +237,9 @@ async function answer(
     return { kind: 'failed', failure };
   }
   const parsed = endpoint.provider.adapter.parseChat(body, input.call);
-  if ('code' in parsed) return { kind: 'failed', failure: parsed };
+  if ('code' in parsed) {
+    return { kind: 'failed', failure: namingContentType(parsed, res.headers['content-type']) };
+  }
   ctx.usage = parsed.usage;
   sendJson(reply, ctx, 200, parsed.bytes, input.served);
   return { kind: 'answered' };

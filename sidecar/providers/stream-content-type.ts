@@ -4,12 +4,16 @@
 // an interrupted stream. The content type says so before a byte is read.
 
 import type { UpstreamFailure, UpstreamHeaders } from './adapter.js';
+import { revised } from './failures.js';
 
 /** The streams of the SSE protocols: OpenAI's, Anthropic's, Gemini's, Cohere's (WHATWG). */
 export const EVENT_STREAM = 'text/event-stream';
 
 /** Bedrock's ConverseStream: AWS event-stream framing. */
 export const AMAZON_EVENT_STREAM = 'application/vnd.amazon.eventstream';
+
+/** What every protocol answers a request that is not a stream with. */
+const JSON_TYPE = 'application/json';
 
 const SEMICOLON = 0x3b;
 
@@ -66,4 +70,20 @@ export function notEventStream(
       `not ${expected}.`,
     detail: 'not_event_stream',
   };
+}
+
+/**
+ * A whole answer that the adapter could not read (`bad_body`), told with the content type it
+ * came with when that is not JSON: a stream sent to a request that asked for none, or a
+ * proxy's HTML page, reads "text/event-stream" or "text/html" instead of only "not JSON".
+ * The provider's text goes into the message, which the attempt masks on its way out.
+ */
+export function namingContentType(
+  failure: UpstreamFailure,
+  contentType: UpstreamHeaders[string],
+): UpstreamFailure {
+  if (failure.detail !== 'bad_body') return failure;
+  const media = refusedStreamType(contentType, JSON_TYPE);
+  if (media === undefined) return failure;
+  return revised(failure, { message: `${failure.message} Its content type was "${media}".` });
 }

@@ -48,6 +48,8 @@ interface NativeMock {
   answerWhole(): void;
   /** Queues a 200 whose content type is `type`, the body being beside the point. */
   answerTyped(type: string): void;
+  /** Queues a 200 with this content type and body, as given. */
+  answerRaw(type: string, body: string | Buffer): void;
   calls(): number;
   pending(): number;
   close(): Promise<void>;
@@ -90,6 +92,8 @@ function scripted(
     answerWhole: () => mock.script({ status: 200, json: whole() }),
     answerTyped: (type) =>
       mock.script({ status: 200, headers: { 'content-type': type }, json: whole() }),
+    answerRaw: (type, body) =>
+      mock.script({ status: 200, headers: { 'content-type': type }, body }),
     calls: () => mock.requests.length,
     pending: () => mock.pending(),
     close: () => mock.close(),
@@ -332,6 +336,46 @@ describe.each(CASES)('$protocol: a 200 to a stream request that is no stream', (
 
   // A proxy's page to an SSE protocol; an SSE answer to Bedrock, whose stream is AWS's own.
   const other = c.stream === SSE ? 'text/html' : SSE;
+  // The other way round: a request that asked for no stream, answered with one (a server that
+  // always streams). Whatever the protocol, the body is no JSON: the message says what came.
+  const streamed =
+    c.stream === SSE ? 'data: {"partial": true}\n\n' : Buffer.from([0, 0, 0, 0x2a, 1, 2, 3]);
+  itConforms(`names ${c.stream} when a request that is no stream gets one`, async () => {
+    native.answerRaw(`${c.stream}; charset=utf-8`, streamed);
+    const id = requestId();
+    const res = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': id },
+      body: JSON.stringify(hi({ model: 'solo' })),
+    });
+
+    expect(res.status).toBe(502);
+    const body = await res.json();
+    recordConformance('ErrorResponse', body);
+    expect(body.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(body.error.message).toMatch(new RegExp(`^Provider "${NATIVE}" answered with `));
+    expect(body.error.message).toMatch(
+      new RegExp(`\\. Its content type was "${c.stream.replace(/\./g, '\\.')}"\\.$`),
+    );
+    expect(await logOf(id)).toMatchObject({ status: 502, error_detail: 'bad_body' });
+  });
+
+  itConforms('names no content type when a body that is not JSON says it is', async () => {
+    native.answerRaw('application/json', '{"cut": ');
+    const res = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(hi({ model: 'solo' })),
+    });
+
+    expect(res.status).toBe(502);
+    const body = await res.json();
+    recordConformance('ErrorResponse', body);
+    expect(body.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(body.error.message).toMatch(new RegExp(`^Provider "${NATIVE}" answered with `));
+    expect(body.error.message).not.toContain('content type');
+  });
+
   itConforms(`refuses ${other} with its parameters, naming the type alone`, async () => {
     native.answerTyped(`${other}; charset=utf-8`);
     const res = await postSse(url(), hi({ model: 'solo', stream: true }));

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { badResponse } from '../../sidecar/providers/failures.js';
 import {
   AMAZON_EVENT_STREAM,
   EVENT_STREAM,
+  namingContentType,
   notEventStream,
   refusedStreamType,
 } from '../../sidecar/providers/stream-content-type.js';
@@ -52,5 +54,32 @@ describe('whether a 200 to a stream request is a stream', () => {
         'not text/event-stream.',
       detail: 'not_event_stream',
     });
+  });
+});
+
+describe('naming the content type of a whole answer that could not be read', () => {
+  const unread = badResponse('p', 'a body that is not JSON');
+
+  it.each([
+    ['text/event-stream; charset=utf-8', 'text/event-stream'],
+    ['text/html', 'text/html'],
+    [['application/json', 'text/plain'], 'text/plain'],
+  ])('adds %j to the message as %s', (contentType, named) => {
+    expect(namingContentType(unread, contentType)).toEqual({
+      ...unread,
+      message: `Provider "p" answered with a body that is not JSON. Its content type was "${named}".`,
+    });
+  });
+
+  it.each([['application/json'], ['Application/JSON; charset=utf-8'], [undefined], ['']])(
+    'leaves the message as it is for %j',
+    (contentType) => {
+      expect(namingContentType(unread, contentType)).toBe(unread);
+    },
+  );
+
+  it('leaves a failure that is not an unread body as it is', () => {
+    const refused = notEventStream('p', 'text/html', EVENT_STREAM);
+    expect(namingContentType(refused, 'text/html')).toBe(refused);
   });
 });

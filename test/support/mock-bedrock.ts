@@ -840,6 +840,13 @@ export interface JsonStep {
   headers?: Record<string, string>;
 }
 
+/** Any body as given, with only the headers given and the request id. */
+export interface RawStep {
+  status: number;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+}
+
 export interface FramesStep {
   frames: readonly Buffer[];
   status?: number;
@@ -853,6 +860,7 @@ export interface FramesStep {
 
 export type BedrockStep =
   | JsonStep
+  | RawStep
   | ErrorStep
   | FramesStep
   | { destroyBeforeHeaders: true }
@@ -985,6 +993,11 @@ async function play(
       ...step.headers,
     });
     res.end(JSON.stringify(step.json));
+    return;
+  }
+  if ('body' in step) {
+    res.writeHead(step.status, { ...requestId, ...step.headers });
+    res.end(step.body);
     return;
   }
 
