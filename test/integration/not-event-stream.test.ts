@@ -340,40 +340,37 @@ describe.each(CASES)('$protocol: a 200 to a stream request that is no stream', (
   // always streams). Whatever the protocol, the body is no JSON: the message says what came.
   const streamed =
     c.stream === SSE ? 'data: {"partial": true}\n\n' : Buffer.from([0, 0, 0, 0x2a, 1, 2, 3]);
-  itConforms(`names ${c.stream} when a request that is no stream gets one`, async () => {
-    native.answerRaw(`${c.stream}; charset=utf-8`, streamed);
-    const id = requestId();
+  const namedType = /\. Its content type was "([^"]*)"\.$/;
+  /** Asks for no stream; the message of the 502 that comes back, its shape checked. */
+  const unreadAnswer = async (id: string): Promise<string> => {
     const res = await fetch(url(), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': id },
       body: JSON.stringify(hi({ model: 'solo' })),
     });
-
     expect(res.status).toBe(502);
     const body = await res.json();
     recordConformance('ErrorResponse', body);
     expect(body.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
     expect(body.error.message).toMatch(new RegExp(`^Provider "${NATIVE}" answered with `));
-    expect(body.error.message).toMatch(
-      new RegExp(`\\. Its content type was "${c.stream.replace(/\./g, '\\.')}"\\.$`),
-    );
+    return body.error.message;
+  };
+
+  itConforms(`names ${c.stream} when a request that is no stream gets one`, async () => {
+    native.answerRaw(`${c.stream}; charset=utf-8`, streamed);
+    const id = requestId();
+    const message = await unreadAnswer(id);
+
+    expect(namedType.exec(message)?.[1]).toBe(c.stream);
     expect(await logOf(id)).toMatchObject({ status: 502, error_detail: 'bad_body' });
   });
 
   itConforms('names no content type when a body that is not JSON says it is', async () => {
     native.answerRaw('application/json', '{"cut": ');
-    const res = await fetch(url(), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(hi({ model: 'solo' })),
-    });
+    const message = await unreadAnswer(requestId());
 
-    expect(res.status).toBe(502);
-    const body = await res.json();
-    recordConformance('ErrorResponse', body);
-    expect(body.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
-    expect(body.error.message).toMatch(new RegExp(`^Provider "${NATIVE}" answered with `));
-    expect(body.error.message).not.toContain('content type');
+    expect(message).not.toMatch(namedType);
+    expect(message).not.toContain('content type');
   });
 
   itConforms(`refuses ${other} with its parameters, naming the type alone`, async () => {
