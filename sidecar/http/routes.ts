@@ -104,10 +104,13 @@ export function createHandler(deps: RouteDeps): Handler {
           `No route for ${req.method} ${shortened(req.path)}.`,
         );
       }
-      if (entry.method !== req.method) {
+      // HEAD is GET without the body, which the front leaves out (RFC 9110 section 9.3.2).
+      if (entry.method !== req.method && !(req.method === 'HEAD' && entry.method === 'GET')) {
+        const allow = entry.method === 'GET' ? 'GET, HEAD' : entry.method;
         throw new GatewayError(
           'GW_ERR_ROUTE_METHOD_NOT_ALLOWED',
-          `${shortened(req.path)} accepts ${entry.method}, not ${req.method}.`,
+          `${shortened(req.path)} accepts ${allow}, not ${req.method}.`,
+          { headers: { allow } },
         );
       }
       if (deps.isDraining() && entry !== health) {

@@ -61,9 +61,18 @@ function latin1(text: string): Buffer | string {
   return made;
 }
 
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
+
 /** Keeps the uWS contract: onAborted first, cork every write, copy body chunks, drain. */
 class UwsReply implements HttpReply {
   aborted = false;
+  /**
+   * A HEAD request's: the head goes out as it would for GET, and no body (RFC 9110 9.3.2).
+   * Every route HEAD reaches answers whole; none streams.
+   */
+  bodyless = false;
   private done = false;
   private streaming = false;
   private head: { status: number; headers: HeaderList } | undefined;
@@ -99,7 +108,16 @@ class UwsReply implements HttpReply {
   private sendWhole(status: number, headers: HeaderList, body: string | Uint8Array): void {
     this.res.cork(() => {
       this.writeHead(status, headers);
-      this.res.end(body, this.front.draining);
+      if (this.bodyless) {
+        // A body here would be read by the client as the start of its next response. Given
+        // any argument, this build's endWithoutBody drops the connection unanswered (seen
+        // with 20.30.0-unofficial.0): the length and the close go as headers.
+        this.res.writeHeader('content-length', String(byteLength(body)));
+        if (this.front.draining) this.res.writeHeader('connection', 'close');
+        this.res.endWithoutBody();
+      } else {
+        this.res.end(body, this.front.draining);
+      }
     });
     this.settle();
   }
@@ -260,6 +278,7 @@ class UwsFront implements RunningFront {
     this.open.add(reply);
 
     const method = req.getCaseSensitiveMethod().toUpperCase();
+    reply.bodyless = method === 'HEAD';
     const path = req.getUrl();
     const query = req.getQuery() ?? '';
     const headers = new Map<string, string>();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { itConforms, recordConformance } from '../support/conformance.js';
+import { pipelined } from '../support/raw-http.js';
 import { startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
 
 describe.each(['uws', 'node'] as const)('bad input through the %s front', (http) => {
@@ -160,6 +161,52 @@ describe.each(['uws', 'node'] as const)('bad input through the %s front', (http)
     expect(wrong.status).toBe(405);
     expect(wrong.json.error.code).toBe('GW_ERR_ROUTE_METHOD_NOT_ALLOWED');
     await stillServes();
+  });
+
+  itConforms('names the methods a path takes in the Allow header of its 405', async () => {
+    const onPost = await fetch(`${sidecar.url}/v1/chat/completions`);
+    expect(onPost.status).toBe(405);
+    expect(onPost.headers.get('allow')).toBe('POST');
+    const body = await onPost.json();
+    recordConformance('ErrorResponse', body);
+    expect(body.error.message).toBe('/v1/chat/completions accepts POST, not GET.');
+
+    const onGet = await send({ method: 'DELETE', path: '/v1/models' });
+    expect(onGet.status).toBe(405);
+    expect(onGet.json.error.message).toBe('/v1/models accepts GET, HEAD, not DELETE.');
+  });
+
+  it('answers HEAD as GET with no body, and the connection serves the next request', async () => {
+    const got = await fetch(`${sidecar.url}/v1/models`);
+    const listed = await got.text();
+    // Two requests on one connection, as a client that keeps it alive sends them: any body
+    // after the HEAD's head would be read as the start of the second answer.
+    const [head, next] = await pipelined(sidecar.url, [
+      'HEAD /v1/models HTTP/1.1\r\nHost: test\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n',
+    ]);
+
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('application/json');
+    // Optional on a HEAD answer: node:http leaves it out, the uWS front gives the GET's.
+    expect(head.headers['content-length']).toBe(
+      http === 'uws' ? String(Buffer.byteLength(listed)) : undefined,
+    );
+    expect(head.body).toBe('');
+    expect(next.status).toBe(200);
+    expect(JSON.parse(next.body)).toEqual({ status: 'ok' });
+  });
+
+  it('refuses HEAD on a POST path with a 405 that has no body either', async () => {
+    const [refused, next] = await pipelined(sidecar.url, [
+      'HEAD /v1/chat/completions HTTP/1.1\r\nHost: test\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n',
+    ]);
+
+    expect(refused.status).toBe(405);
+    expect(refused.headers.allow).toBe('POST');
+    expect(refused.body).toBe('');
+    expect(next.status).toBe(200);
   });
 
   it('serves /healthz without a key', async () => {
