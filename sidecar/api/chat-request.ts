@@ -96,8 +96,12 @@ function checkMessages(messages: unknown): void {
         if (!isObject(part) || typeof part.type !== 'string' || !PART_TYPES.has(part.type)) {
           throw invalid(`${p}.type`, `'${p}.type' must be one of ${[...PART_TYPES].join(', ')}.`);
         }
-        if (part.type === 'image_url' && !isObject(part.image_url)) {
-          throw invalid(`${p}.image_url`, `'${p}.image_url' must be an object with a url.`);
+        if (part.type === 'text') checkString(part, 'text', p);
+        if (part.type === 'image_url') {
+          if (!isObject(part.image_url)) {
+            throw invalid(`${p}.image_url`, `'${p}.image_url' must be an object with a url.`);
+          }
+          checkString(part.image_url, 'url', `${p}.image_url`);
         }
       });
     } else if (content !== undefined && content !== null && typeof content !== 'string') {
@@ -106,10 +110,39 @@ function checkMessages(messages: unknown): void {
     if (m.role === 'tool' && typeof m.tool_call_id !== 'string') {
       throw missing(`${at}.tool_call_id`);
     }
-    if (m.tool_calls !== undefined && m.tool_calls !== null && !Array.isArray(m.tool_calls)) {
-      throw invalid(`${at}.tool_calls`, `'${at}.tool_calls' must be an array.`);
+    if (m.tool_calls !== undefined && m.tool_calls !== null) {
+      if (!Array.isArray(m.tool_calls)) {
+        throw invalid(`${at}.tool_calls`, `'${at}.tool_calls' must be an array.`);
+      }
+      m.tool_calls.forEach((call: unknown, j) => checkToolCall(call, `${at}.tool_calls[${j}]`));
     }
   });
+}
+
+/**
+ * An assistant message's tool call, as OpenAI requires it: an object with an id and, for a
+ * function call, the function's name. The translators to other protocols read these fields.
+ */
+function checkToolCall(call: unknown, at: string): void {
+  if (!isObject(call)) throw invalid(at, `'${at}' must be an object.`);
+  checkString(call, 'id', at);
+  // A call without a type is taken as a function call, as the translators take it.
+  if (call.type !== undefined && typeof call.type !== 'string') {
+    throw invalid(`${at}.type`, `'${at}.type' must be a string.`);
+  }
+  if (call.type !== undefined && call.type !== 'function') return;
+  if (!isObject(call.function)) throw missing(`${at}.function`);
+  checkString(call.function, 'name', `${at}.function`);
+  if (call.function.arguments !== undefined && call.function.arguments !== null) {
+    checkString(call.function, 'arguments', `${at}.function`);
+  }
+}
+
+/** `obj[key]` must be a string: missing when absent or null, invalid when another type. */
+function checkString(obj: JsonObject, key: string, at: string): void {
+  const value = obj[key];
+  if (value === undefined || value === null) throw missing(`${at}.${key}`);
+  if (typeof value !== 'string') throw invalid(`${at}.${key}`, `'${at}.${key}' must be a string.`);
 }
 
 function checkStop(stop: unknown): void {
