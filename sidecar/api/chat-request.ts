@@ -96,7 +96,7 @@ function checkMessages(messages: unknown): void {
         if (!isObject(part) || typeof part.type !== 'string' || !PART_TYPES.has(part.type)) {
           throw invalid(`${p}.type`, `'${p}.type' must be one of ${[...PART_TYPES].join(', ')}.`);
         }
-        if (part.type === 'text') checkString(part, 'text', p);
+        if (part.type === 'text' || part.type === 'refusal') checkString(part, part.type, p);
         if (part.type === 'image_url') {
           if (!isObject(part.image_url)) {
             throw invalid(`${p}.image_url`, `'${p}.image_url' must be an object with a url.`);

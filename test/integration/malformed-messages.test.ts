@@ -31,6 +31,16 @@ const CASES: [what: string, messages: unknown[], param: string, code: string][] 
     'GW_ERR_REQ_INVALID_FIELD',
   ],
   [
+    'a refusal part whose refusal is an object',
+    [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: [{ type: 'refusal', refusal: { text: 'no' } }] },
+      { role: 'user', content: 'why?' },
+    ],
+    'messages[1].content[0].refusal',
+    'GW_ERR_REQ_INVALID_FIELD',
+  ],
+  [
     'an image part whose url is not a string',
     [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 5 } }] }],
     'messages[0].content[0].image_url.url',
