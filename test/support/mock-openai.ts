@@ -483,8 +483,32 @@ function azureRejection(req: RecordedRequest, azure: AzureOptions, strict: boole
       json: { error: { code: 'BadRequest', message: 'API version not supported' } },
     };
   }
+  const options = (req.json as { stream_options?: unknown } | undefined)?.stream_options;
+  if (options !== undefined && !azureTakesStreamOptions(azure.apiVersion)) {
+    // What Azure answered api-versions that predate stream_options (seen in 2024 reports).
+    return {
+      status: 400,
+      json: openaiError(
+        'Unrecognized request argument supplied: stream_options. Please contact us through ' +
+          'an Azure support request at: https://go.microsoft.com/fwlink/?linkid=2213926 for ' +
+          'further questions.',
+        'invalid_request_error',
+        '',
+        null,
+      ),
+    };
+  }
   // The deployment fixes the model, so Azure bodies need none.
   return strict ? chatRequestRejection(req, false) : undefined;
+}
+
+/**
+ * Azure's chat completions take `stream_options` from api-version 2024-09-01-preview (GA
+ * 2024-10-21); the versions before it refuse the field as an unknown argument.
+ */
+function azureTakesStreamOptions(apiVersion: string): boolean {
+  const date = /^(\d{4}-\d{2}-\d{2})/.exec(apiVersion)?.[1];
+  return date === undefined || date >= '2024-09-01';
 }
 
 function chatRequestRejection(req: RecordedRequest, needsModel: boolean): JsonStep | undefined {

@@ -52,6 +52,8 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
 
   // What this endpoint's streams taught about their chunks, for the streams after them.
   const skeletons = new SkeletonBook();
+  // Every stream is asked for its usage, unless the provider would refuse the question.
+  const askUsage = opts.azure === undefined || azureTakesStreamOptions(opts.azure.apiVersion);
 
   const chatPath = (target: string): string =>
     opts.azure
@@ -81,7 +83,7 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
         headers,
         body: upstreamBody(call.raw, call.body, {
           target: call.target,
-          includeUsage: call.stream,
+          includeUsage: call.stream && askUsage,
           modelKeyAt: call.modelKeyAt,
         }),
       };
@@ -123,6 +125,17 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
 
     streamContentType: EVENT_STREAM,
   };
+}
+
+/**
+ * Azure OpenAI takes `stream_options` from api-version 2024-09-01-preview (GA 2024-10-21);
+ * the versions before it answer 400 "Unrecognized request argument supplied: stream_options".
+ * Their streams go unasked, end at `[DONE]` without a usage chunk, and are logged with
+ * `done_without_usage`. A version that is not a date (`preview`, `latest`) is a newer one.
+ */
+export function azureTakesStreamOptions(apiVersion: string): boolean {
+  const date = /^(\d{4}-\d{2}-\d{2})/.exec(apiVersion)?.[1];
+  return date === undefined || date >= '2024-09-01';
 }
 
 /**
