@@ -10,7 +10,7 @@ import type {
   UpstreamResponse,
 } from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
-import { revised, transportFailure } from '../providers/failures.js';
+import { badResponse, revised, transportFailure } from '../providers/failures.js';
 import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
 import type { Redactor } from '../providers/redact.js';
 import {
@@ -236,7 +236,14 @@ async function answer(
         : (timedOut() ?? transportFailure(err, endpoint.provider.id));
     return { kind: 'failed', failure };
   }
-  const parsed = endpoint.provider.adapter.parseChat(body, input.call);
+  let parsed: ReturnType<typeof endpoint.provider.adapter.parseChat>;
+  try {
+    parsed = endpoint.provider.adapter.parseChat(body, input.call);
+  } catch {
+    // JSON of the right outline with something else inside (a null where its protocol has
+    // a content block): the provider's bad answer, which the next endpoint may replace.
+    return { kind: 'failed', failure: untranslatable(endpoint.provider.id, 'an answer') };
+  }
   if ('code' in parsed) {
     return { kind: 'failed', failure: namingContentType(parsed, res.headers['content-type']) };
   }
@@ -349,6 +356,13 @@ function redirected(providerId: string, status: number): UpstreamFailure {
     detail: `http_${status}:redirect`,
     upstreamStatus: status,
   };
+}
+
+/** A 200 whose body its protocol's translator could not read. */
+function untranslatable(providerId: string, what: string): UpstreamFailure {
+  return revised(badResponse(providerId, `${what} the sidecar could not translate`), {
+    detail: 'untranslatable_body',
+  });
 }
 
 class TooLarge extends Error {}

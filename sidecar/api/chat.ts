@@ -114,7 +114,7 @@ async function walkChain(
       passHeaders,
     };
     const started = deps.clock();
-    const outcome = await attempt({
+    const outcome = await attemptReleasing(deps, endpoint.id, {
       endpoint,
       call,
       chat,
@@ -182,6 +182,24 @@ async function walkChain(
   ctx.outcome = 'upstream_error';
   ctx.errorDetail = last.detail;
   sendError(reply, ctx, last, [['x-modelgate-attempts', String(tried)]]);
+}
+
+/**
+ * An attempt that throws (a bug) has neither succeeded nor failed: its endpoint's circuit
+ * is released, or a half-open circuit would wait for this probe forever and the endpoint
+ * would never be tried again.
+ */
+async function attemptReleasing(
+  deps: ChatDeps,
+  endpointId: string,
+  input: Parameters<typeof attempt>[0],
+): Promise<AttemptOutcome> {
+  try {
+    return await attempt(input);
+  } catch (err) {
+    deps.breakers.released(endpointId);
+    throw err;
+  }
 }
 
 /** Every attempt is a health event for its endpoint and a count in /metrics. */
