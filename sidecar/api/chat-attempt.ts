@@ -276,19 +276,38 @@ async function relay(
     redactor,
   });
 
+  // A decoder that throws met an event its protocol does not describe: the provider's bad
+  // answer, not a stream that broke off (which is what an error of the body's read means).
+  const unreadable = (): void =>
+    relay.fail(untranslatable(endpoint.provider.id, 'a stream event', 'untranslatable_event'));
   try {
     for await (const bytes of res.body) {
       if (relay.ended) break; // bytes after [DONE]: not worth waiting for the close
-      for (const item of decoder.push(bytes)) relay.handle(item);
+      let items;
+      try {
+        items = decoder.push(bytes);
+      } catch {
+        unreadable();
+        await relay.flush();
+        break;
+      }
+      for (const item of items) relay.handle(item);
       await relay.flush();
       // After [DONE] the provider closes at once: reading on to its end is cheaper than a
       // break, which destroys undici's body with an AbortError and its stack trace.
       if (reply.aborted || relay.failure !== undefined) break;
     }
     if (!relay.ended && !reply.aborted) {
-      const { items, cut } = decoder.end();
-      for (const item of items) relay.handle(item);
-      relay.upstreamEnded(cut);
+      let ending;
+      try {
+        ending = decoder.end();
+      } catch {
+        unreadable();
+      }
+      if (ending !== undefined) {
+        for (const item of ending.items) relay.handle(item);
+        relay.upstreamEnded(ending.cut);
+      }
       await relay.flush();
     }
   } catch (err) {
@@ -358,11 +377,13 @@ function redirected(providerId: string, status: number): UpstreamFailure {
   };
 }
 
-/** A 200 whose body its protocol's translator could not read. */
-function untranslatable(providerId: string, what: string): UpstreamFailure {
-  return revised(badResponse(providerId, `${what} the sidecar could not translate`), {
-    detail: 'untranslatable_body',
-  });
+/** A 200 whose body (or one of its stream events) its protocol's translator could not read. */
+function untranslatable(
+  providerId: string,
+  what: string,
+  detail = 'untranslatable_body',
+): UpstreamFailure {
+  return revised(badResponse(providerId, `${what} the sidecar could not translate`), { detail });
 }
 
 class TooLarge extends Error {}

@@ -10,8 +10,21 @@ import {
   type MockAnthropic,
 } from '../support/mock-anthropic.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import {
+  geminiEvent,
+  geminiPolicy,
+  geminiResponse,
+  startMockGemini,
+  type MockGemini,
+} from '../support/mock-gemini.js';
+import { chunksOf, postSse } from '../support/sse-client.js';
 import { itConforms, recordConformance } from '../support/conformance.js';
-import { PROVIDER_SECRET, startTestSidecar, type TestSidecar } from '../support/sidecar.js';
+import {
+  PROVIDER_SECRET,
+  eventually,
+  startTestSidecar,
+  type TestSidecar,
+} from '../support/sidecar.js';
 
 // A provider's 200 whose body is JSON of the right outline but not what its protocol
 // documents inside (here an Anthropic message whose content holds a null block) cannot be
@@ -178,5 +191,60 @@ describe('an attempt that throws while it is its endpoint’s half-open probe', 
       await mock.close();
       await backup.close();
     }
+  });
+});
+
+describe('a stream event the translator cannot read', () => {
+  let gemini: MockGemini;
+  let sidecar: TestSidecar;
+
+  beforeAll(async () => {
+    gemini = await startMockGemini({ apiKey: PROVIDER_SECRET });
+    sidecar = await startTestSidecar(geminiPolicy(gemini.origin));
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await gemini.close();
+  });
+
+  const text = geminiEvent(geminiResponse({ candidates: [{ parts: [{ text: 'Hello' }] }] }));
+  const unreadable = geminiEvent({ candidates: [null], modelVersion: 'gemini-2.5-flash' });
+  const ask = () =>
+    postSse(`${sidecar.url}/v1/chat/completions`, {
+      model: 'gemini-2.5-flash',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+
+  itConforms('is a bad response, not a stream that broke off, before the first token', async () => {
+    gemini.script({ sse: [unreadable] });
+    const res = await ask();
+    expect(res.status).toBe(502);
+    const body = JSON.parse(res.raw);
+    recordConformance('ErrorResponse', body);
+    expect(body.error).toMatchObject({
+      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+      message: 'Provider "gem" answered with a stream event the sidecar could not translate.',
+    });
+  });
+
+  itConforms('ends the stream with a bad-response error event after it', async () => {
+    gemini.script({ sse: [text, unreadable] });
+    const res = await ask();
+    expect(res.status).toBe(200);
+    const chunks = chunksOf(res) as Record<string, any>[];
+    const last = chunks.at(-1)!;
+    for (const chunk of chunks.slice(0, -1)) {
+      recordConformance('CreateChatCompletionStreamResponse', chunk);
+    }
+    recordConformance('ErrorResponse', last);
+    expect(chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('')).toBe('Hello');
+    expect(last.error.code).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(res.done).toBe(false);
+    await eventually(() => sidecar.requestLogs().length === 2);
+    expect(sidecar.requestLogs()[1]).toMatchObject({
+      outcome: 'stream_error',
+      error_detail: 'untranslatable_event',
+    });
   });
 });
