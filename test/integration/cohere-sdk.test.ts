@@ -258,6 +258,30 @@ describe('chat completions against Cohere, driven by the openai SDK', () => {
     expect(mock.requests.length).toBe(before);
   });
 
+  it('names a tool_choice of another type than function as the unsupported field', async () => {
+    const before = mock.requests.length;
+    const err = await client.chat.completions
+      .create({
+        model: 'command-fast',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: {} } }],
+        tool_choice: {
+          type: 'allowed_tools',
+          allowed_tools: {
+            mode: 'auto',
+            tools: [{ type: 'function', function: { name: 'get_weather' } }],
+          },
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const refused = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(refused.code).toBe('GW_ERR_REQ_UNSUPPORTED_PARAM');
+    expect(refused.param).toBe('tool_choice.type');
+    expect(refused.message).toContain("'allowed_tools'");
+    expect(mock.requests.length).toBe(before);
+  });
+
   it('never writes the provider key into a log line', async () => {
     await client.chat.completions.create({
       model: 'command-fast',

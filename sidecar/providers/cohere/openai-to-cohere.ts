@@ -118,6 +118,13 @@ function toolFields(body: JsonObject): JsonObject {
   if (choice === 'none') out.tool_choice = 'NONE';
   else if (choice === 'required') out.tool_choice = 'REQUIRED';
   else if (typeof choice === 'object' && choice !== null) {
+    const type = (choice as JsonObject).type;
+    if (type !== 'function') {
+      unsupported(
+        'tool_choice.type',
+        `Cohere cannot honour a '${String(type)}' tool_choice; use auto, none, required or a function.`,
+      );
+    }
     // Cohere has no "call this one": REQUIRED over a list holding only that tool is the same.
     const name = ((choice as JsonObject).function as JsonObject | undefined)?.name;
     cohereTools = cohereTools.filter((t) => (t.function as JsonObject).name === name);
