@@ -133,9 +133,8 @@ function checkToolCall(call: unknown, at: string): void {
   if (call.type !== undefined && call.type !== 'function') return;
   if (!isObject(call.function)) throw missing(`${at}.function`);
   checkString(call.function, 'name', `${at}.function`);
-  if (call.function.arguments !== undefined && call.function.arguments !== null) {
-    checkString(call.function, 'arguments', `${at}.function`);
-  }
+  // The arguments are each protocol's to judge: some OpenAI-protocol servers (Ollama) take
+  // them as an object, and every translator refuses what it cannot read with a 400.
 }
 
 /** `obj[key]` must be a string: missing when absent or null, invalid when another type. */

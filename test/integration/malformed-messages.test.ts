@@ -161,4 +161,28 @@ describe('malformed message parts and tool calls, before an OpenAI-protocol mode
       expect(mock.requests.length).toBe(before);
     },
   );
+
+  itConforms('leaves tool-call arguments sent as an object to the provider', async () => {
+    // Ollama and others take them so; OpenAI itself refuses them, in its own words.
+    const args = { city: 'Paris' };
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'user', content: 'hi' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'f', arguments: args as never } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+      ],
+    });
+    recordConformance('CreateChatCompletionResponse', completion);
+    const sent = mock.requests.at(-1)!.json as { messages: { tool_calls?: unknown[] }[] };
+    expect(sent.messages[1].tool_calls).toEqual([
+      { id: 'call_1', type: 'function', function: { name: 'f', arguments: args } },
+    ]);
+  });
 });
