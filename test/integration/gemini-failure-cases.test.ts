@@ -341,6 +341,46 @@ describe('G15: six stop sequences to Gemini', () => {
   });
 });
 
+describe('a seed beyond 32 bits to Gemini, whose seed is an int32', () => {
+  it.each([false, true])(
+    '(stream: %s) is a 400 naming seed, before any upstream call',
+    async (stream) => {
+      const ask = (seed: number) =>
+        fetch(chatUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'gemini-x',
+            stream,
+            seed,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        });
+      const before = mock.requests.length;
+      // What random.randint(0, 2**32 - 1) gives half the time.
+      const res = await ask(3_000_000_000);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as {
+        error: { code: string; param: string; message: string };
+      };
+      expect(body.error).toEqual({
+        message:
+          "'seed' must be from -2147483648 to 2147483647 for Gemini, which takes a 32-bit seed.",
+        type: 'invalid_request_error',
+        param: 'seed',
+        code: 'GW_ERR_REQ_UNSUPPORTED_PARAM',
+      });
+      expect(mock.requests.length).toBe(before);
+
+      const largest = await ask(2 ** 31 - 1);
+      expect(largest.status).toBe(200);
+      await largest.arrayBuffer();
+      const sent = mock.requests.at(-1)!.json as { generationConfig: { seed: number } };
+      expect(sent.generationConfig.seed).toBe(2 ** 31 - 1);
+    },
+  );
+});
+
 describe('G32: Gemini thinking tokens in usage and cost', () => {
   const usage = { promptTokenCount: 20, candidatesTokenCount: 151, thoughtsTokenCount: 382 };
   const expectedUsage = {

@@ -620,6 +620,11 @@ function checkGenerationConfig(value: unknown): void {
   };
   positive('maxOutputTokens');
   positive('candidateCount');
+  // GenerationConfig.seed is an int32 in Google's API (its SDKs type it so too).
+  const seed = cfg.seed as number | undefined;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= -(2 ** 31) && seed < 2 ** 31)) {
+    throw new Refusal(`Invalid value at 'generation_config.seed' (TYPE_INT32), ${String(seed)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

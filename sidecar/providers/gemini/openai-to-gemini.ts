@@ -65,7 +65,18 @@ function refuseUnsupported(body: JsonObject): void {
   if (body.audio !== undefined && body.audio !== null) {
     refuse('audio', 'output is not supported by the Gemini adapter.');
   }
+  // GenerationConfig.seed is an int32: Google refuses a larger one with its own 400.
+  const seed = body.seed;
+  if (typeof seed === 'number' && !(seed >= INT32_MIN && seed <= INT32_MAX)) {
+    refuse(
+      'seed',
+      `must be from ${INT32_MIN} to ${INT32_MAX} for Gemini, which takes a 32-bit seed.`,
+    );
+  }
 }
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 
 function generationConfig(body: JsonObject): JsonObject {
   const config: JsonObject = {};
