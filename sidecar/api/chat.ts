@@ -114,20 +114,28 @@ async function walkChain(
       passHeaders,
     };
     const started = deps.clock();
-    const outcome = await attemptReleasing(deps, endpoint.id, {
-      endpoint,
-      call,
-      chat,
-      reply,
-      ctx,
-      timeouts: route.timeouts,
-      deadline,
-      served: [
-        ['x-modelgate-endpoint', endpoint.id],
-        ['x-modelgate-attempts', String(tried)],
-      ],
-      maxResponseBytes: deps.maxResponseBytes,
-    });
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attempt({
+        endpoint,
+        call,
+        chat,
+        reply,
+        ctx,
+        timeouts: route.timeouts,
+        deadline,
+        served: [
+          ['x-modelgate-endpoint', endpoint.id],
+          ['x-modelgate-attempts', String(tried)],
+        ],
+        maxResponseBytes: deps.maxResponseBytes,
+      });
+    } catch (err) {
+      // A bug, not the endpoint's failure nor its success: the circuit is released, or a
+      // half-open one would wait for this probe forever and never admit the endpoint again.
+      deps.breakers.released(endpoint.id);
+      throw err;
+    }
     const attemptMs = deps.clock() - started;
     const drained = deadline.aborted && deadline.reason === 'draining';
     if (drained && (outcome.kind === 'failed' || outcome.kind === 'broken')) {
@@ -182,24 +190,6 @@ async function walkChain(
   ctx.outcome = 'upstream_error';
   ctx.errorDetail = last.detail;
   sendError(reply, ctx, last, [['x-modelgate-attempts', String(tried)]]);
-}
-
-/**
- * An attempt that throws (a bug) has neither succeeded nor failed: its endpoint's circuit
- * is released, or a half-open circuit would wait for this probe forever and the endpoint
- * would never be tried again.
- */
-async function attemptReleasing(
-  deps: ChatDeps,
-  endpointId: string,
-  input: Parameters<typeof attempt>[0],
-): Promise<AttemptOutcome> {
-  try {
-    return await attempt(input);
-  } catch (err) {
-    deps.breakers.released(endpointId);
-    throw err;
-  }
 }
 
 /** Every attempt is a health event for its endpoint and a count in /metrics. */
