@@ -130,7 +130,7 @@ async function attemptOnce(input: AttemptInput, redactor: Redactor): Promise<Att
     // The outcomes are fresh objects: what the attempt learned is set on them, not spread
     // into copies (see `settle`).
     if (!input.chat.stream) {
-      return blameCaller(settle(await answer(input, res, timedOut), headers), passed, id);
+      return blameCaller(settle(await answer(input, res, timedOut, redactor), headers), passed, id);
     }
     // A whole JSON answer or a proxy's page is no stream: refused before a byte is read, so
     // the next endpoint may answer, and never taken for a stream that broke off.
@@ -223,6 +223,7 @@ async function answer(
   input: AttemptInput,
   res: UpstreamResponse,
   timedOut: () => UpstreamFailure | undefined,
+  redactor: Redactor,
 ): Promise<AttemptOutcome> {
   const { endpoint, reply, ctx } = input;
   let body: Buffer;
@@ -245,7 +246,10 @@ async function answer(
     return { kind: 'failed', failure: untranslatable(endpoint.provider.id, 'an answer') };
   }
   if ('code' in parsed) {
-    return { kind: 'failed', failure: namingContentType(parsed, res.headers['content-type']) };
+    return {
+      kind: 'failed',
+      failure: namingContentType(parsed, res.headers['content-type'], redactor),
+    };
   }
   ctx.usage = parsed.usage;
   sendJson(reply, ctx, 200, parsed.bytes, input.served);

@@ -5,6 +5,7 @@
 
 import type { UpstreamFailure, UpstreamHeaders } from './adapter.js';
 import { revised } from './failures.js';
+import type { Redactor } from './redact.js';
 
 /** The streams of the SSE protocols: OpenAI's, Anthropic's, Gemini's, Cohere's (WHATWG). */
 export const EVENT_STREAM = 'text/event-stream';
@@ -76,14 +77,19 @@ export function notEventStream(
  * A whole answer that the adapter could not read (`bad_body`), told with the content type it
  * came with when that is not JSON: a stream sent to a request that asked for none, or a
  * proxy's HTML page, reads "text/event-stream" or "text/html" instead of only "not JSON".
- * The provider's text goes into the message, which the attempt masks on its way out.
+ * The media type is the provider's text: it goes through `redactor` as notEventStream's
+ * does (key shapes masked, cut to a log value's length). The attempt's own pass over a
+ * failure message masks only the configured secrets, not a minted token (Vertex's `ya29.`)
+ * or another vendor's key, and cuts nothing.
  */
 export function namingContentType(
   failure: UpstreamFailure,
   contentType: UpstreamHeaders[string],
+  redactor: Pick<Redactor, 'value'>,
 ): UpstreamFailure {
   if (failure.detail !== 'bad_body') return failure;
   const media = refusedStreamType(contentType, JSON_TYPE);
   if (media === undefined) return failure;
-  return revised(failure, { message: `${failure.message} Its content type was "${media}".` });
+  const named = redactor.value(media);
+  return revised(failure, { message: `${failure.message} Its content type was "${named}".` });
 }

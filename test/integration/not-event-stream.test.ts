@@ -373,6 +373,17 @@ describe.each(CASES)('$protocol: a 200 to a stream request that is no stream', (
     expect(message).not.toContain('content type');
   });
 
+  // A minted token (Vertex's) or another vendor's key is in no list of configured secrets:
+  // the attempt's last pass would leave it; the type is masked as the stream path masks it.
+  itConforms('masks what is shaped like a credential in the type it names', async () => {
+    const token = 'ya29.a0AfH6SMBminted-token';
+    native.answerRaw(`text/x-${token}`, streamed);
+    const message = await unreadAnswer(requestId());
+
+    expect(namedType.exec(message)?.[1]).toBe('text/x-ya29.***');
+    expect(message).not.toContain('minted-token');
+  });
+
   itConforms(`refuses ${other} with its parameters, naming the type alone`, async () => {
     native.answerTyped(`${other}; charset=utf-8`);
     const res = await postSse(url(), hi({ model: 'solo', stream: true }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { badResponse } from '../../sidecar/providers/failures.js';
+import { Redactor } from '../../sidecar/providers/redact.js';
 import {
   AMAZON_EVENT_STREAM,
   EVENT_STREAM,
@@ -59,13 +60,14 @@ describe('whether a 200 to a stream request is a stream', () => {
 
 describe('naming the content type of a whole answer that could not be read', () => {
   const unread = badResponse('p', 'a body that is not JSON');
+  const redactor = new Redactor(['configured-secret']);
 
   it.each([
     ['text/event-stream; charset=utf-8', 'text/event-stream'],
     ['text/html', 'text/html'],
     [['application/json', 'text/plain'], 'text/plain'],
   ])('adds %j to the message as %s', (contentType, named) => {
-    expect(namingContentType(unread, contentType)).toEqual({
+    expect(namingContentType(unread, contentType, redactor)).toEqual({
       ...unread,
       message: `Provider "p" answered with a body that is not JSON. Its content type was "${named}".`,
     });
@@ -74,12 +76,34 @@ describe('naming the content type of a whole answer that could not be read', () 
   it.each([['application/json'], ['Application/JSON; charset=utf-8'], [undefined], ['']])(
     'leaves the message as it is for %j',
     (contentType) => {
-      expect(namingContentType(unread, contentType)).toBe(unread);
+      expect(namingContentType(unread, contentType, redactor)).toBe(unread);
     },
   );
 
   it('leaves a failure that is not an unread body as it is', () => {
     const refused = notEventStream('p', 'text/html', EVENT_STREAM);
-    expect(namingContentType(refused, 'text/html')).toBe(refused);
+    expect(namingContentType(refused, 'text/html', redactor)).toBe(refused);
+  });
+
+  // The attempt's last pass masks the configured secrets only: a minted Vertex token or
+  // another vendor's key in the type must be masked here, as the stream path masks it.
+  it.each([
+    ['text/x-configured-secret', 'text/x-***'],
+    ['text/x-sk-otherVendorKey123456', 'text/x-sk-***'],
+    ['ya29.a0AfH6SMBtoken1234', 'ya29.***'],
+    ['Bearer abcdefghijk', 'Bearer ***'],
+  ])('names %j as %j, as a stream request would see it', (contentType, named) => {
+    expect(namingContentType(unread, contentType, redactor).message).toBe(
+      `Provider "p" answered with a body that is not JSON. Its content type was "${named}".`,
+    );
+    const refused = refusedStreamType(contentType, EVENT_STREAM)!;
+    expect(notEventStream('p', redactor.value(refused), EVENT_STREAM).message).toContain(
+      `"${named}"`,
+    );
+  });
+
+  it('cuts a long type to what a log value may hold', () => {
+    const long = `text/${'a'.repeat(300)}`;
+    expect(namingContentType(unread, long, redactor).message).toContain(`"${long.slice(0, 128)}"`);
   });
 });
