@@ -31,6 +31,14 @@ class NodeReply implements HttpReply {
     // must have said so in the stream already.
     if (this.streaming) return this.end();
     this.writeHead(status, headers);
+    // node:http sends no body to HEAD, and no Content-Length either unless told: the GET's
+    // length goes as the uWS front sends it (RFC 9110 sections 9.3.2 and 8.6).
+    if (this.res.req.method === 'HEAD') {
+      this.res.setHeader(
+        'content-length',
+        typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+      );
+    }
     this.res.end(body);
     this.settle();
   }
