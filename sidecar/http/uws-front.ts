@@ -110,10 +110,11 @@ class UwsReply implements HttpReply {
       this.writeHead(status, headers);
       if (this.bodyless) {
         // A body here would be read by the client as the start of its next response. Given
-        // any argument, this build's endWithoutBody drops the connection unanswered (seen
-        // with 20.30.0-unofficial.0): the length and the close go as headers.
+        // a length, this build's endWithoutBody (20.30.0-unofficial.0) waits for that many
+        // body bytes, and drops the connection at the next request; so the length goes as a
+        // header. Nor can it close after a bodiless answer without a wrong Content-Length:
+        // during a drain the connection stays open (README, Known limits).
         this.res.writeHeader('content-length', String(byteLength(body)));
-        if (this.front.draining) this.res.writeHeader('connection', 'close');
         this.res.endWithoutBody();
       } else {
         this.res.end(body, this.front.draining);

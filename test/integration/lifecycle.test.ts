@@ -69,41 +69,42 @@ describe('draining', () => {
     expect(await drained).toEqual({ clean: true });
   });
 
-  itConforms(
-    'answers a HEAD probe on a kept-alive connection with 503, no body, and a close',
-    async () => {
-      const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }), 'uws');
-      mock.script({ sse: chatStream({ model: 'm', pieces: ['held ', 'open'] }), delayMs: 150 });
-      const probe = await RawConnection.open(sidecar.url);
-      const headz = 'HEAD /healthz HTTP/1.1\r\nHost: test\r\n\r\n';
-      try {
-        const [before] = await probe.send([headz]);
-        expect(before).toMatchObject({ status: 200, body: '' });
-        expect(before!.headers.connection).toBeUndefined();
+  itConforms('answers a HEAD probe on a kept-alive connection with 503 and no body', async () => {
+    const sidecar = await startTestSidecar(testPolicy({ upstream: mock.url }), 'uws');
+    mock.script({ sse: chatStream({ model: 'm', pieces: ['held ', 'open'] }), delayMs: 150 });
+    const probe = await RawConnection.open(sidecar.url);
+    const headz = 'HEAD /healthz HTTP/1.1\r\nHost: test\r\n\r\n';
+    try {
+      const [before] = await probe.send([headz]);
+      expect(before).toMatchObject({ status: 200, body: '' });
+      expect(before!.headers.connection).toBeUndefined();
 
-        const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
-          model: 'm',
-          stream: true,
-          messages: [{ role: 'user', content: 'hi' }],
-        });
-        await new Promise((r) => setTimeout(r, 100));
-        const drained = sidecar.drain(5000);
+      const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
+        model: 'm',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const drained = sidecar.drain(5000);
 
-        // send() fails on any byte after the head: the body a GET would have had.
-        const [during] = await probe.send([headz]);
-        expect(during!.status).toBe(503);
-        expect(during!.headers['content-length']).toBe(
-          String(Buffer.byteLength('{"status":"draining"}')),
-        );
-        expect(during!.headers.connection).toBe('close');
+      // send() fails on any byte after the head: the body a GET would have had.
+      const [during] = await probe.send([headz]);
+      expect(during!.status).toBe(503);
+      expect(during!.headers['content-length']).toBe(
+        String(Buffer.byteLength('{"status":"draining"}')),
+      );
+      // No close is promised that this uWS build could not keep (README, Known limits):
+      // the connection stays, and its next request is refused the same way.
+      expect(during!.headers.connection).toBeUndefined();
+      const [again] = await probe.send([headz]);
+      expect(again).toMatchObject({ status: 503, body: '' });
 
-        recordStream(await inFlight);
-        expect(await drained).toEqual({ clean: true });
-      } finally {
-        probe.close();
-      }
-    },
-  );
+      recordStream(await inFlight);
+      expect(await drained).toEqual({ clean: true });
+    } finally {
+      probe.close();
+    }
+  });
 
   itConforms("logs a drain's 503s (probe and refused request) at info, not error", async () => {
     const logger = memoryLogger('debug');
