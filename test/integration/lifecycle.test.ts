@@ -11,7 +11,7 @@ import { itConforms, recordConformance } from '../support/conformance.js';
 import { chatStream, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { RawConnection } from '../support/raw-http.js';
 import { postSse, reassembleChat, chunksOf, parseSse } from '../support/sse-client.js';
-import { eventually, startTestSidecar, testPolicy } from '../support/sidecar.js';
+import { eventually, startTestSidecar, testPolicy, type TestSidecar } from '../support/sidecar.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/sidecar/main.js');
 
@@ -35,6 +35,20 @@ const request = (method: string, path: string, body = '') => ({
   body: Buffer.from(body),
 });
 
+/**
+ * Starts a stream (the mock's next, scripted slow), and 100 ms into it a drain with a 5 s
+ * deadline: the stream, and the drain's result.
+ */
+async function drainDuringStream(sidecar: TestSidecar) {
+  const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
+    model: 'm',
+    stream: true,
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  return { inFlight, drained: sidecar.drain(5000) };
+}
+
 describe('draining', () => {
   let mock: MockOpenAI;
   beforeAll(async () => {
@@ -48,13 +62,7 @@ describe('draining', () => {
       sse: chatStream({ model: 'm', pieces: ['slow ', 'but ', 'whole'] }),
       delayMs: 150,
     });
-    const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
-      model: 'm',
-      stream: true,
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    await new Promise((r) => setTimeout(r, 100));
-    const drained = sidecar.drain(5000);
+    const { inFlight, drained } = await drainDuringStream(sidecar);
 
     const refused = await fetch(`${sidecar.url}/healthz`).then(
       (r) => r.status,
@@ -79,13 +87,7 @@ describe('draining', () => {
       expect(before).toMatchObject({ status: 200, body: '' });
       expect(before!.headers.connection).toBeUndefined();
 
-      const inFlight = postSse(`${sidecar.url}/v1/chat/completions`, {
-        model: 'm',
-        stream: true,
-        messages: [{ role: 'user', content: 'hi' }],
-      });
-      await new Promise((r) => setTimeout(r, 100));
-      const drained = sidecar.drain(5000);
+      const { inFlight, drained } = await drainDuringStream(sidecar);
 
       // send() fails on any byte after the head: the body a GET would have had.
       const [during] = await probe.send([headz]);
