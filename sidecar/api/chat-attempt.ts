@@ -16,7 +16,7 @@ import type { Redactor } from '../providers/redact.js';
 import {
   namingContentType,
   notEventStream,
-  refusedStreamType,
+  otherMediaType,
 } from '../providers/stream-content-type.js';
 import { sendJson } from '../http/respond.js';
 import type { HeaderList, HttpReply } from '../http/types.js';
@@ -135,7 +135,7 @@ async function attemptOnce(input: AttemptInput, redactor: Redactor): Promise<Att
     // A whole JSON answer or a proxy's page is no stream: refused before a byte is read, so
     // the next endpoint may answer, and never taken for a stream that broke off.
     const streamType = endpoint.provider.adapter.streamContentType;
-    const refused = refusedStreamType(headers['content-type'], streamType);
+    const refused = otherMediaType(headers['content-type'], streamType);
     if (refused !== undefined) {
       res.discard();
       const failure = notEventStream(id, redactor.value(refused), streamType);

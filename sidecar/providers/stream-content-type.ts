@@ -20,26 +20,27 @@ const SEMICOLON = 0x3b;
 
 /**
  * The media type of `contentType` (as sent, without parameters) when it is present and not
- * `expected`; undefined when the answer may be read as the stream. A missing or empty content
- * type is taken on trust: it names no other format, and the stream decoder still reports a
- * body that is no stream (as one that ended before its finish).
+ * `expected`; undefined when the answer may be read as `expected` (a stream type, or JSON for
+ * a whole answer). A missing or empty content type is taken on trust: it names no other
+ * format, and the stream decoder still reports a body that is no stream (as one that ended
+ * before its finish).
  */
-export function refusedStreamType(
+export function otherMediaType(
   contentType: UpstreamHeaders[string],
   expected: string,
 ): string | undefined {
   if (contentType === undefined) return undefined;
-  if (!Array.isArray(contentType)) return refusedValue(contentType, expected);
+  if (!Array.isArray(contentType)) return otherValue(contentType, expected);
   // Content-Type is sent once (RFC 9110 section 5.3); an answer with two is a stream only
   // when each says so, whichever comes first.
   for (const value of contentType) {
-    const refused = refusedValue(value, expected);
+    const refused = otherValue(value, expected);
     if (refused !== undefined) return refused;
   }
   return undefined;
 }
 
-function refusedValue(value: string, expected: string): string | undefined {
+function otherValue(value: string, expected: string): string | undefined {
   // The usual answers, `text/event-stream` and `text/event-stream; charset=utf-8`: no slice.
   if (value.startsWith(expected)) {
     if (value.length === expected.length || value.charCodeAt(expected.length) === SEMICOLON) {
@@ -88,7 +89,7 @@ export function namingContentType(
   redactor: Pick<Redactor, 'value'>,
 ): UpstreamFailure {
   if (failure.detail !== 'bad_body') return failure;
-  const media = refusedStreamType(contentType, JSON_TYPE);
+  const media = otherMediaType(contentType, JSON_TYPE);
   if (media === undefined) return failure;
   const named = redactor.value(media);
   return revised(failure, { message: `${failure.message} Its content type was "${named}".` });

@@ -6,7 +6,7 @@ import {
   EVENT_STREAM,
   namingContentType,
   notEventStream,
-  refusedStreamType,
+  otherMediaType,
 } from '../../sidecar/providers/stream-content-type.js';
 
 describe('whether a 200 to a stream request is a stream', () => {
@@ -19,13 +19,13 @@ describe('whether a 200 to a stream request is a stream', () => {
     ['application/vnd.amazon.eventstream', AMAZON_EVENT_STREAM],
     [['text/event-stream', 'text/event-stream; charset=utf-8'], EVENT_STREAM],
   ])('takes %j as the stream %s', (contentType, expected) => {
-    expect(refusedStreamType(contentType, expected)).toBeUndefined();
+    expect(otherMediaType(contentType, expected)).toBeUndefined();
   });
 
   it.each([[undefined], [''], ['   '], ['; charset=utf-8']])(
     'takes a content type that names none (%j) on trust',
     (contentType) => {
-      expect(refusedStreamType(contentType, EVENT_STREAM)).toBeUndefined();
+      expect(otherMediaType(contentType, EVENT_STREAM)).toBeUndefined();
     },
   );
 
@@ -43,7 +43,7 @@ describe('whether a 200 to a stream request is a stream', () => {
     // say so, whichever comes first.
     [['text/event-stream', 'application/json'], EVENT_STREAM, 'application/json'],
   ])('refuses %j where %s is the stream, naming %s', (contentType, expected, media) => {
-    expect(refusedStreamType(contentType, expected)).toBe(media);
+    expect(otherMediaType(contentType, expected)).toBe(media);
   });
 
   it('says which provider answered what, as a bad response logged not_event_stream', () => {
@@ -96,7 +96,7 @@ describe('naming the content type of a whole answer that could not be read', () 
     expect(namingContentType(unread, contentType, redactor).message).toBe(
       `Provider "p" answered with a body that is not JSON. Its content type was "${named}".`,
     );
-    const refused = refusedStreamType(contentType, EVENT_STREAM)!;
+    const refused = otherMediaType(contentType, EVENT_STREAM)!;
     expect(notEventStream('p', redactor.value(refused), EVENT_STREAM).message).toContain(
       `"${named}"`,
     );
