@@ -12,6 +12,34 @@ export function eventTooLarge(err: unknown): StreamItem {
   return { kind: 'error', failure: { code, status, message, detail: 'event_too_large' } };
 }
 
+/** The head fields every chunk of one translated stream repeats. */
+export interface ChunkHead {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/**
+ * One OpenAI `chat.completion.chunk` object of a translated stream, its fields written out:
+ * `{ ...head, choices }` would build a new hidden class for every chunk on Node 20 (see
+ * revised() in failures.ts).
+ */
+export function chatChunk(
+  head: ChunkHead,
+  choices: Record<string, unknown>[],
+  usage?: Record<string, unknown>,
+): Record<string, unknown> {
+  const chunk: Record<string, unknown> = {
+    id: head.id,
+    object: 'chat.completion.chunk',
+    created: head.created,
+    model: head.model,
+    choices,
+  };
+  if (usage !== undefined) chunk.usage = usage;
+  return chunk;
+}
+
 /**
  * What every SSE-framed provider stream decoder shares: the parser, the items an event
  * produced, the size limit as an error item, and the end-of-stream rule (an event cut in

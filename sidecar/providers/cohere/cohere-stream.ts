@@ -5,7 +5,7 @@
 // order), citation-start/end, and message-end with the finish reason and usage.
 
 import type { SseEvent } from '../../stream/sse-parser.js';
-import { SseStreamDecoder } from '../sse-decoder.js';
+import { chatChunk, SseStreamDecoder, type ChunkHead } from '../sse-decoder.js';
 import type { StreamItem, UpstreamFailure } from '../adapter.js';
 import { isContextLengthMessage, scrubMessage } from '../failures.js';
 import { failedGeneration, type CohereErrorContext } from './classify-error.js';
@@ -21,7 +21,8 @@ interface ToolCallState {
 }
 
 export class CohereStreamDecoder extends SseStreamDecoder {
-  private id = '';
+  /** The id is Cohere's, from message-start. */
+  private readonly head: ChunkHead;
   private roleSent = false;
   private ended = false;
   private readonly toolCalls = new Map<number, ToolCallState>();
@@ -32,6 +33,7 @@ export class CohereStreamDecoder extends SseStreamDecoder {
     maxEventBytes?: number,
   ) {
     super(maxEventBytes);
+    this.head = { id: '', created: meta.createdS, model: meta.model };
   }
 
   protected onEvent(ev: SseEvent): void {
@@ -52,7 +54,7 @@ export class CohereStreamDecoder extends SseStreamDecoder {
     const message = ((event.delta as Json | undefined)?.message ?? {}) as Json;
     switch (type) {
       case 'message-start':
-        if (typeof event.id === 'string') this.id = event.id;
+        if (typeof event.id === 'string') this.head.id = event.id;
         return this.sendRole();
       case 'content-start':
       case 'content-delta':
@@ -151,7 +153,7 @@ export class CohereStreamDecoder extends SseStreamDecoder {
     // Cohere reported nothing it says zero, and nothing reaches metering.
     const usage = readCohereUsage(delta.usage);
     const counts = openAIUsage(usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 });
-    const data = JSON.stringify(this.chunkOf([], counts));
+    const data = JSON.stringify(chatChunk(this.head, [], counts));
     this.items.push({ kind: 'chunk', data, shape: 'usage', usage });
     this.items.push({ kind: 'done' });
   }
@@ -173,24 +175,8 @@ export class CohereStreamDecoder extends SseStreamDecoder {
     this.items.push({ kind: 'chunk', data, shape: 'content' });
   }
 
-  /**
-   * One chunk object, its fields written out: `{ ...head, choices }` would build a new
-   * hidden class for every chunk on Node 20 (see revised() in ../failures.ts).
-   */
-  private chunkOf(choices: Json[], usage?: Json): Json {
-    const chunk: Json = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.meta.createdS,
-      model: this.meta.model,
-      choices,
-    };
-    if (usage !== undefined) chunk.usage = usage;
-    return chunk;
-  }
-
   private chunk(choices: Json[]): string {
-    return JSON.stringify(this.chunkOf(choices));
+    return JSON.stringify(chatChunk(this.head, choices));
   }
 
   private fail(failure: UpstreamFailure): void {

@@ -5,7 +5,7 @@
 // only then do the usage chunk and `done` follow, so a cut stream never looks finished.
 
 import type { SseEvent } from '../../stream/sse-parser.js';
-import { SseStreamDecoder } from '../sse-decoder.js';
+import { chatChunk, SseStreamDecoder, type ChunkHead } from '../sse-decoder.js';
 import type { ChunkShape, JsonObject, StreamItem, UpstreamFailure, Usage } from '../adapter.js';
 import { classifyStreamError, readGoogleError } from './classify-error.js';
 import { finishReason, piecesOf, type GeminiCandidate, type Piece } from './gemini-parts.js';
@@ -24,7 +24,7 @@ interface ChoiceState {
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   private readonly choices = new Map<number, ChoiceState>();
-  private head: { id: string; object: string; created: number; model: string } | undefined;
+  private head: ChunkHead | undefined;
   private usage: Usage | undefined;
   private failed = false;
 
@@ -46,7 +46,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       [...this.choices.values()].every((c) => c.finished);
     if (complete) {
       if (this.usage) {
-        const data = this.chunkOf([], usageJson(this.usage));
+        const data = chatChunk(this.head!, [], usageJson(this.usage));
         this.emit(data, 'usage', undefined, this.usage);
       }
       this.items.push({ kind: 'done' });
@@ -73,7 +73,6 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
 
     this.head ??= {
       id: completionId(res),
-      object: 'chat.completion.chunk',
       created: this.ctx.nowSeconds(),
       model: typeof res.modelVersion === 'string' ? res.modelVersion : this.model,
     };
@@ -111,24 +110,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     finish: string | null = null,
   ): void {
     const choice = { index, delta, logprobs: null, finish_reason: finish };
-    this.emit(this.chunkOf([choice]), shape, finish ? [index] : undefined);
-  }
-
-  /**
-   * A chunk object with the stream's head fields written out: `{ ...head, choices }` would
-   * build a new hidden class for every chunk on Node 20 (see revised() in ../failures.ts).
-   */
-  private chunkOf(choices: JsonObject[], usage?: JsonObject): JsonObject {
-    const head = this.head!;
-    const chunk: JsonObject = {
-      id: head.id,
-      object: head.object,
-      created: head.created,
-      model: head.model,
-      choices,
-    };
-    if (usage !== undefined) chunk.usage = usage;
-    return chunk;
+    this.emit(chatChunk(this.head!, [choice]), shape, finish ? [index] : undefined);
   }
 
   private emit(data: JsonObject, shape: ChunkShape, finished?: number[], usage?: Usage): void {
