@@ -3,11 +3,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { create } from '@bufbuild/protobuf';
 import { ListenSchema, type Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
 import { hashKey } from './auth/keys.js';
 import { embeddedDefaults } from './config/defaults.js';
 import { loadConfigFile } from './config/load.js';
+import { newMessage } from './config/message.js';
 import { ConfigError } from './config/validate.js';
 import { createLogger, isLevel } from './observe/logger.js';
 import { startSidecar, type HttpKind } from './sidecar.js';
@@ -77,7 +77,7 @@ async function start(argv: string[]): Promise<void> {
     throw err;
   }
   if (values.host !== undefined) {
-    policy.listen = create(ListenSchema, { port: policy.listen?.port ?? 0, host: values.host });
+    policy.listen = newMessage(ListenSchema, { port: policy.listen?.port ?? 0, host: values.host });
   }
   // npm start passes these; a plain `node dist/sidecar/main.js` or the bin does not (a
   // shebang cannot carry them everywhere: busybox's env has no -S).

@@ -3,8 +3,7 @@
 // (unknown fields, wrong types, values a field's type cannot hold). The rules a Policy
 // must then satisfy are in validate.ts.
 
-import { create, ScalarType } from '@bufbuild/protobuf';
-import type { DescEnum, DescField, DescMessage, Message } from '@bufbuild/protobuf';
+import type { DescEnum, DescField, DescMessage, Message, ScalarType } from '@bufbuild/protobuf';
 import {
   LimitsSchema,
   ListenSchema,
@@ -13,6 +12,7 @@ import {
   TimeoutsSchema,
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { describeCharAt } from '../model-name.js';
+import { Scalar, newMessage, scalarName } from './message.js';
 import { MAX_ATTEMPTS } from '../routing/model-table.js';
 import { FAILOVER_STATUSES, SHORTEST_HEALTH_WINDOW_MS } from './validate-classes.js';
 import type { Problem } from './validate.js';
@@ -30,7 +30,7 @@ export function decodeMessage(
   const init: Record<string, unknown> = {};
   if (!isMapping(value)) {
     problems.push({ path, reason: `must be a mapping, got ${describe(value)}` });
-    return create(desc) as Message;
+    return newMessage(desc) as Message;
   }
 
   for (const [key, raw] of Object.entries(value)) {
@@ -49,7 +49,7 @@ export function decodeMessage(
     const decoded = decodeField(field, raw, at, problems);
     if (decoded !== undefined) init[field.localName] = decoded;
   }
-  return create(desc, init) as Message;
+  return newMessage(desc, init) as Message;
 }
 
 function decodeField(field: DescField, raw: unknown, path: string, problems: Problem[]): unknown {
@@ -84,7 +84,7 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
         }
         const at = `${path}.${key}`;
         if (key === '__proto__') {
-          // Kept by a spread but dropped by Object.assign and clone() (which validation works
+          // Kept by a spread but dropped by Object.assign and copyMessage() (which validation works
           // on), so such an entry would be sent by some requests, unchecked, and not others.
           problems.push({ path: at, reason: PROTO_KEY });
           return [key, undefined];
@@ -101,7 +101,7 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
 
 /**
  * JSON can spell a lone surrogate ("\ud800") and YAML can too, but a proto string is UTF-8,
- * which has no encoding for one: left in, it fails later in protobuf's clone with a stack
+ * which has no encoding for one: left in, it fails later in copyMessage with a stack
  * trace and no path.
  */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -112,11 +112,11 @@ const PROTO_KEY = 'is a key JavaScript objects cannot hold as data: use another 
 export const UINT32_MAX = 0xffff_ffff;
 
 const INTEGER_RANGES: Partial<Record<ScalarType, readonly [number, number]>> = {
-  [ScalarType.UINT32]: [0, UINT32_MAX],
-  [ScalarType.FIXED32]: [0, UINT32_MAX],
-  [ScalarType.INT32]: [-0x8000_0000, 0x7fff_ffff],
-  [ScalarType.SINT32]: [-0x8000_0000, 0x7fff_ffff],
-  [ScalarType.SFIXED32]: [-0x8000_0000, 0x7fff_ffff],
+  [Scalar.UINT32]: [0, UINT32_MAX],
+  [Scalar.FIXED32]: [0, UINT32_MAX],
+  [Scalar.INT32]: [-0x8000_0000, 0x7fff_ffff],
+  [Scalar.SINT32]: [-0x8000_0000, 0x7fff_ffff],
+  [Scalar.SFIXED32]: [-0x8000_0000, 0x7fff_ffff],
 };
 
 /**
@@ -153,7 +153,7 @@ function decodeScalar(
   }
 
   switch (type) {
-    case ScalarType.STRING: {
+    case Scalar.STRING: {
       if (typeof raw !== 'string') return mismatch(path, 'a string', raw, problems);
       const surrogate = LONE_SURROGATE.exec(raw);
       if (surrogate === null) return raw;
@@ -161,14 +161,14 @@ function decodeScalar(
       problems.push({ path, reason });
       return undefined;
     }
-    case ScalarType.BOOL:
+    case Scalar.BOOL:
       return typeof raw === 'boolean' ? raw : mismatch(path, 'true or false', raw, problems);
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
+    case Scalar.DOUBLE:
+    case Scalar.FLOAT:
       return typeof raw === 'number' ? raw : mismatch(path, 'a number', raw, problems);
     default:
       // 64-bit integers and bytes have no field in the Policy yet; add them here when one does.
-      throw new Error(`config files cannot express ${ScalarType[type]} fields (${path})`);
+      throw new Error(`config files cannot express ${scalarName(type)} fields (${path})`);
   }
 }
 

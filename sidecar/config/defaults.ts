@@ -1,4 +1,3 @@
-import { create } from '@bufbuild/protobuf';
 import {
   ModelSchema,
   PolicySchema,
@@ -10,6 +9,7 @@ import {
 } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { CATALOG, PROTOCOL_OF, autoEnables } from '../providers/catalog.js';
 import { withDefaultLimits } from './limits.js';
+import { newMessage } from './message.js';
 import { assertValidPolicy, type Env } from './validate.js';
 
 /** Loopback only: a sidecar serves its own pod and must not be reachable from outside it. */
@@ -40,7 +40,7 @@ export function embeddedDefaults(env: Env = process.env): Policy {
     models.push(model('demo/*', 'demo', '*'));
   }
 
-  const policy = create(PolicySchema, {
+  const policy = newMessage(PolicySchema, {
     listen: DEFAULT_LISTEN,
     limits: withDefaultLimits(),
     providers,
@@ -57,9 +57,9 @@ function provider(init: {
   baseUrl?: string;
   apiKeyEnv?: string;
 }): Provider {
-  return create(ProviderSchema, init);
+  return newMessage(ProviderSchema, init);
 }
 
 function model(name: string, providerId: string, target: string): Model {
-  return create(ModelSchema, { name, provider: providerId, target });
+  return newMessage(ModelSchema, { name, provider: providerId, target });
 }

@@ -1,7 +1,8 @@
 // The limits a policy leaves at zero (unset, in proto3) and what the sidecar uses instead.
 
-import { create, type Message } from '@bufbuild/protobuf';
+import type { Message } from '@bufbuild/protobuf';
 import { LimitsSchema, type Limits } from '../../proto/gen/modelgate/v1/policy_pb.js';
+import { newMessage } from './message.js';
 
 /** What a zero in Limits stands for. Keys match the Limits message fields. */
 export const DEFAULT_LIMITS = {
@@ -23,7 +24,7 @@ export const DEFAULT_LIMITS = {
 
 /** A copy of `limits` with every zero (unset) field taken from DEFAULT_LIMITS. */
 export function withDefaultLimits(limits?: Limits): Limits {
-  const filled = create(LimitsSchema, DEFAULT_LIMITS);
+  const filled = newMessage(LimitsSchema, DEFAULT_LIMITS);
   if (limits === undefined) return filled;
 
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]) {

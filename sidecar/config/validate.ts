@@ -1,4 +1,3 @@
-import { clone } from '@bufbuild/protobuf';
 import {
   PolicySchema,
   Protocol,
@@ -30,6 +29,7 @@ import {
 } from './decode-document.js';
 import { checkClasses, checkModelClass, checkRouting } from './validate-classes.js';
 import { writtenZeros } from './written-zeros.js';
+import { copyMessage } from './message.js';
 
 /** One thing wrong with a config: where (`providers[1].base_url`) and why. */
 export interface Problem {
@@ -100,7 +100,7 @@ export function validatePolicy(policy: Policy, options: ValidateOptions = {}): P
   const env = options.env ?? process.env;
 
   // Rules apply to what the sidecar will run: catalog entries filled in, as loading does.
-  const filled = clone(PolicySchema, policy);
+  const filled = copyMessage(PolicySchema, policy);
   applyCatalog(filled, env);
 
   if (filled.listen) checkListen(filled.listen, report);

@@ -1,10 +1,10 @@
 // `modelgate demo`: a sidecar, an in-process demo provider and a mock HTTP provider, a few
 // requests of each kind, and what came back. Runs offline.
 
-import { create } from '@bufbuild/protobuf';
 import { PolicySchema, Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { memoryLogger } from '../observe/logger.js';
 import { startSidecar } from '../sidecar.js';
+import { newMessage } from '../config/message.js';
 import { startMockProvider } from './mock-provider.js';
 
 interface Step {
@@ -15,7 +15,7 @@ interface Step {
 export async function runDemo(print: (line: string) => void): Promise<number> {
   const mock = await startMockProvider();
   const logger = memoryLogger('info');
-  const policy = create(PolicySchema, {
+  const policy = newMessage(PolicySchema, {
     listen: { host: '127.0.0.1', port: 0 },
     providers: [
       { id: 'demo', protocol: Protocol.DEMO },
