@@ -246,6 +246,18 @@ describe('the strict Bedrock mock', () => {
       /toolChoice was not found/,
     ],
     [
+      'an empty text block in a toolResult',
+      {
+        messages: [
+          user('a'),
+          { role: 'assistant', content: [use('t1')] },
+          { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: '' }] } }] },
+        ],
+        toolConfig: TOOLS,
+      },
+      /^The model returned the following errors: messages\.2\.content\.0: text content blocks must be non-empty$/,
+    ],
+    [
       'an empty stop sequence',
       { messages: [user('a')], inferenceConfig: { stopSequences: [''] } },
       /stopSequences/,
@@ -255,6 +267,18 @@ describe('the strict Bedrock mock', () => {
     expect(r.status).toBe(400);
     expect(r.errorType).toBe('ValidationException');
     expect(r.json.message).toMatch(message);
+  });
+
+  it('takes a toolResult whose content list is empty, as Claude on Bedrock does', async () => {
+    const r = await send({
+      messages: [
+        user('a'),
+        { role: 'assistant', content: [use('t1')] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [] } }] },
+      ],
+      toolConfig: TOOLS,
+    });
+    expect(r.status).toBe(200);
   });
 
   it('serves scripted event-stream frames byte for byte, cut where asked', async () => {

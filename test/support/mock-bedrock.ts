@@ -631,11 +631,18 @@ function checkBlock(block: unknown, i: number, j: number, role: unknown): ErrorS
       );
     const bad2 = extraneous(result, new Set(['toolUseId', 'content', 'status']));
     if (bad2) return bad2;
+    // An empty content list is valid (Claude on Bedrock takes it); a blank text block in it is
+    // not: the Claude backend's refusal comes back as a ValidationException.
     if (!Array.isArray(result.content)) return validation('toolResult.content must be a list.');
     for (const part of result.content) {
       if (!isObject(part)) return validation('toolResult content blocks must be objects.');
       const bad3 = extraneous(part, RESULT_KEYS);
       if (bad3) return bad3;
+      if ('text' in part && typeof part.text === 'string' && part.text.trim() === '') {
+        return validation(
+          `The model returned the following errors: messages.${i}.content.${j}: text content blocks must ${part.text === '' ? 'be non-empty' : 'contain non-whitespace text'}`,
+        );
+      }
     }
   }
   return undefined;

@@ -145,9 +145,12 @@ function parseArguments(args: unknown, at: string): unknown {
   }
 }
 
+/**
+ * A tool that returned nothing gets an empty content list, which Converse takes; a blank text
+ * block in it is refused (ValidationException), so no placeholder text is invented either.
+ */
 function toolResult(m: ChatMessage, at: string): JsonObject {
-  const content =
-    typeof m.content === 'string' ? [{ text: m.content }] : textBlocks(m.content, `${at}.content`);
+  const content = textBlocks(m.content, `${at}.content`);
   return { toolResult: { toolUseId: m.tool_call_id, content } };
 }
 
