@@ -35,6 +35,27 @@ export function catalogEntry(id: string): CatalogEntry | undefined {
   return BY_ID.get(id);
 }
 
+const BY_URL = new Map(
+  CATALOG.filter((entry) => placeholdersOf(entry.baseUrl).length === 0).map((entry) => [
+    trimSlashes(entry.baseUrl),
+    entry,
+  ]),
+);
+
+/**
+ * The vendor a provider reaches: the entry it names (`catalog: mistral`), else the entry whose
+ * documented endpoint its base URL is, so that a config spelling out Mistral's URL gets
+ * Mistral's quirks too. A proxy in front of a vendor is matched only by naming the entry.
+ */
+export function vendorOf(provider: { catalog: string }, baseUrl: string): CatalogEntry | undefined {
+  if (provider.catalog !== '') return BY_ID.get(provider.catalog);
+  return BY_URL.get(trimSlashes(baseUrl));
+}
+
+function trimSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
 /** The Policy enum value for each catalog protocol name. */
 export const PROTOCOL_OF: Readonly<Record<CatalogProtocol, Protocol>> = {
   openai: Protocol.OPENAI,

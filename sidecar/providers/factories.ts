@@ -4,6 +4,7 @@
 import { Protocol } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import type { AdapterFactory } from './adapter.js';
 import { createAnthropicAdapter } from './anthropic/index.js';
+import { vendorOf } from './catalog.js';
 import { createBedrockAdapter } from './bedrock/index.js';
 import { createCohereAdapter } from './cohere/index.js';
 import { createGeminiAdapter } from './gemini/index.js';
@@ -16,6 +17,7 @@ const openai: AdapterFactory = (init) =>
     baseUrl: init.baseUrl,
     apiKey: init.apiKey,
     headers: init.provider.headers,
+    streamUsageUnasked: vendorOf(init.provider, init.baseUrl)?.streamUsageUnasked === true,
     maxStreamEventBytes: init.maxStreamEventBytes,
     sseScan: init.sseScan,
   });

@@ -8,7 +8,9 @@ import {
   autoEnables,
   catalogEntry,
   placeholdersOf,
+  vendorOf,
 } from '../../sidecar/providers/catalog.js';
+import { embeddedDefaults } from '../../sidecar/config/defaults.js';
 import { ADAPTER_FACTORIES, defaultBaseUrl } from '../../sidecar/providers/factories.js';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -140,5 +142,21 @@ describe('the provider catalog', () => {
     expect(autoEnables(catalogEntry('bedrock')!)).toBe(false);
     expect(autoEnables(catalogEntry('anthropic')!)).toBe(true);
     expect(PROTOCOL_OF.cohere).toBe(Protocol.COHERE);
+  });
+
+  it('knows the vendor by the entry a provider names, else by its documented endpoint', () => {
+    expect(vendorOf({ catalog: 'mistral' }, 'http://127.0.0.1:9/v1')?.id).toBe('mistral');
+    expect(vendorOf({ catalog: '' }, 'https://api.mistral.ai/v1/')?.id).toBe('mistral');
+    expect(vendorOf({ catalog: '' }, 'https://codestral.mistral.ai/v1')?.id).toBe('codestral');
+    expect(vendorOf({ catalog: '' }, 'https://mistral-proxy.example/v1')).toBeUndefined();
+
+    const defaults = embeddedDefaults({ MISTRAL_API_KEY: 'k' });
+    const mistral = defaults.providers.find((p) => p.id === 'mistral')!;
+    expect(vendorOf(mistral, mistral.baseUrl)?.streamUsageUnasked).toBe(true);
+  });
+
+  it('marks only the Mistral platform as metering streams unasked', () => {
+    const marked = CATALOG.filter((entry) => entry.streamUsageUnasked).map((entry) => entry.id);
+    expect(marked).toEqual(['mistral', 'codestral']);
   });
 });

@@ -11,6 +11,9 @@ export const HOSTED: readonly CatalogEntry[] = [
     apiKeyEnv: ['MISTRAL_API_KEY'],
     capabilities: caps('streaming', 'tools', 'vision', 'json_schema', 'embeddings'),
     docs: 'https://docs.mistral.ai/api/',
+    // 422 extra_forbidden at stream_options.include_usage; usage rides on the finish chunk
+    // (release note 2024-01-16, "token usage in streaming requests").
+    streamUsageUnasked: true,
   }),
   openaiCompatible({
     id: 'codestral',
@@ -19,6 +22,8 @@ export const HOSTED: readonly CatalogEntry[] = [
     apiKeyEnv: ['CODESTRAL_API_KEY'],
     capabilities: caps('streaming', 'tools'),
     docs: 'https://docs.mistral.ai/capabilities/code_generation/',
+    // The same Mistral platform behind another host.
+    streamUsageUnasked: true,
   }),
   openaiCompatible({
     id: 'deepseek',

@@ -62,6 +62,11 @@ export interface CatalogEntry {
   readonly sharedKey?: boolean;
   /** Bare model-name patterns the embedded defaults route here (OpenAI's own families). */
   readonly barePatterns?: readonly string[];
+  /**
+   * OpenAI protocol: the service reports a stream's usage in its last chunk unasked and
+   * refuses `stream_options` as an unknown field, so the field is never sent to it.
+   */
+  readonly streamUsageUnasked?: boolean;
 }
 
 /** Capabilities from the names of those that hold; the rest are false. */

@@ -22,6 +22,8 @@ export interface OpenAIAdapterOptions {
   headers?: Record<string, string>;
   /** Azure OpenAI: deployment URLs, `api-version`, and the `api-key` header. */
   azure?: { apiVersion: string };
+  /** The vendor meters streams unasked and refuses `stream_options` (Mistral). */
+  streamUsageUnasked?: boolean;
   maxStreamEventBytes?: number;
   /** Matches streamed runs as bytes (wasm/sse-scan.ts); text matching when absent. */
   sseScan?: SseScanKernel;
@@ -52,8 +54,13 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
 
   // What this endpoint's streams taught about their chunks, for the streams after them.
   const skeletons = new SkeletonBook();
-  // Every stream is asked for its usage, unless the provider would refuse the question.
-  const askUsage = opts.azure === undefined || azureTakesStreamOptions(opts.azure.apiVersion);
+  // Every stream is asked for its usage, unless the provider would refuse the question. A
+  // vendor that sends usage unasked and refuses the field gets no stream_options at all, not
+  // even the client's own: the usage the client asked for comes anyway.
+  const dropStreamOptions = opts.streamUsageUnasked === true;
+  const askUsage =
+    !dropStreamOptions &&
+    (opts.azure === undefined || azureTakesStreamOptions(opts.azure.apiVersion));
 
   const chatPath = (target: string): string =>
     opts.azure
@@ -84,6 +91,7 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
         body: upstreamBody(call.raw, call.body, {
           target: call.target,
           includeUsage: call.stream && askUsage,
+          dropStreamOptions,
           modelKeyAt: call.modelKeyAt,
         }),
       };

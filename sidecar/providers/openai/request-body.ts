@@ -17,6 +17,8 @@ export interface BodyEdit {
   target: string;
   /** Ask for the final usage chunk so every stream can be metered. */
   includeUsage: boolean;
+  /** Send no `stream_options`, even the client's (a vendor that refuses the field). */
+  dropStreamOptions?: boolean;
   /** Where `raw` holds its top-level `"model"` key, when the caller scanned it already. */
   modelKeyAt?: number;
 }
@@ -28,6 +30,9 @@ export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buf
   // The bytes name the model more than once, or spell its key with escapes: a provider
   // might read another model than the one routed and priced; one reserialized key it is.
   if (modelAt === undefined) return reserialize(raw, body, edit, needsUsage);
+  if (edit.dropStreamOptions && 'stream_options' in body) {
+    return reserialize(raw, body, edit, false);
+  }
   const sameModel = body.model === edit.target;
   if (sameModel && !needsUsage) return raw;
   if (needsUsage && 'stream_options' in body) return reserialize(raw, body, edit, needsUsage);
@@ -49,6 +54,7 @@ export function upstreamBody(raw: Buffer, body: JsonObject, edit: BodyEdit): Buf
 
 function reserialize(raw: Buffer, body: JsonObject, edit: BodyEdit, needsUsage: boolean): string {
   const copy: JsonObject = { ...body, model: edit.target };
+  if (edit.dropStreamOptions) delete copy.stream_options;
   if (needsUsage) {
     const prior = (body.stream_options ?? {}) as JsonObject;
     copy.stream_options = { ...prior, include_usage: true };

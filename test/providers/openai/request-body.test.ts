@@ -137,6 +137,23 @@ describe('upstreamBody', () => {
     expect(out.toString().match(/stream_options/g)).toHaveLength(1);
   });
 
+  it('drops a client’s stream_options for a vendor that refuses the field, the rest kept', () => {
+    const raw = Buffer.from(
+      '{"model":"fast","stream":true,"stream_options":{"include_usage":true},' +
+        '"seed":12345678901234567890,"messages":[]}',
+    );
+    const body = JSON.parse(raw.toString());
+    const edit = { target: 'm', includeUsage: false, dropStreamOptions: true };
+    const out = upstreamBody(raw, body, edit).toString();
+    expect(out).toBe('{"seed":12345678901234567890,"model":"m","stream":true,"messages":[]}');
+  });
+
+  it('leaves a body without stream_options in its bytes for such a vendor', () => {
+    const raw = encode({ model: 'm', stream: true, messages: [] });
+    const edit = { target: 'm', includeUsage: false, dropStreamOptions: true };
+    expect(upstreamBody(raw, JSON.parse(raw.toString()), edit)).toBe(raw);
+  });
+
   it.each([
     [
       'spaced',
