@@ -91,18 +91,14 @@ export function createHandler(deps: RouteDeps): Handler {
     ['/health/endpoints', endpointHealth],
   ]);
   const route = (path: string): RouteEntry | undefined =>
-    exact.get(path) ??
-    (path.startsWith('/v1/models/') || path.startsWith('/models/') ? oneModel : undefined);
+    exact.get(path) ?? (modelIdStart(path) < path.length ? oneModel : undefined);
 
   return async (req, reply) => {
     const ctx = new RequestContext(req);
     try {
       const entry = route(req.path);
       if (entry === undefined) {
-        throw new GatewayError(
-          'GW_ERR_ROUTE_NOT_FOUND',
-          `No route for ${req.method} ${shortened(req.path)}.`,
-        );
+        throw new GatewayError('GW_ERR_ROUTE_NOT_FOUND', noRouteMessage(req.method, req.path));
       }
       // HEAD is GET without the body, which the front leaves out (RFC 9110 section 9.3.2).
       if (entry.method !== req.method && !(req.method === 'HEAD' && entry.method === 'GET')) {
@@ -142,6 +138,29 @@ function reportFailure(reply: HttpReply, ctx: RequestContext, err: unknown, logg
     });
     reply.close?.();
   }
+}
+
+/** Where the id starts in `/v1/models/{id}` or `/models/{id}`; the path's length if neither. */
+function modelIdStart(path: string): number {
+  if (path.startsWith('/v1/models/')) return '/v1/models/'.length;
+  if (path.startsWith('/models/')) return '/models/'.length;
+  return path.length;
+}
+
+/**
+ * `/v1/models/` with nothing after it is not the list: the OpenAI Node SDK sends it for
+ * `models.retrieve('')`, and would take the list for one Model. It is an unknown path, as
+ * every path with a trailing slash is here, and its message says what is missing.
+ */
+function noRouteMessage(method: string, path: string): string {
+  if (path !== '/v1/models/' && path !== '/models/') {
+    return `No route for ${method} ${shortened(path)}.`;
+  }
+  const list = path.slice(0, -1);
+  return (
+    `No route for ${method} ${path}: the path names no model id. ` +
+    `GET ${list} lists the models; GET ${list}/{id} describes one.`
+  );
 }
 
 /** A client's path as an error message quotes it: at most 200 characters. */
