@@ -19,6 +19,9 @@ import { parseChatRequest, type ChatRequest } from './chat-request.js';
 import type { RequestContext } from './context.js';
 import { readPassHeaders } from './pass-headers.js';
 
+/** nginx's status for a request whose client closed the connection before the answer. */
+const CLIENT_CLOSED_REQUEST = 499;
+
 export interface ChatDeps {
   models: ModelTable;
   breakers: Breakers;
@@ -157,6 +160,9 @@ async function walkChain(
     if (outcome.kind === 'aborted') {
       deps.breakers.released(endpoint.id);
       ctx.outcome = 'client_aborted';
+      // Nothing was sent, so no status was: log nginx's 499, which log pipelines count as
+      // the client's doing. A stream that had begun keeps the 200 its client was sent.
+      if (ctx.status === 0) ctx.status = CLIENT_CLOSED_REQUEST;
       return;
     }
 
