@@ -116,6 +116,21 @@ describe('Mistral streams', () => {
     expect(completion.choices[0].message.content).toBe('Bonjour from Mistral.');
     expect(await lastLog()).toMatchObject({ outcome: 'ok', prompt_tokens: 11 });
   });
+
+  it("tells the client which field Mistral refused, from its 422's validation detail", async () => {
+    const refused = client.chat.completions.create({
+      model: 'mistral/mistral-small-latest',
+      messages: [{ role: 'user', content: 'Salut' }],
+      logit_bias: { '1734': -100 },
+    });
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      code: 'GW_ERR_UPSTREAM_BAD_REQUEST',
+      param: 'logit_bias',
+      message: '400 Provider "mistral": logit_bias: Extra inputs are not permitted',
+    });
+    expect(await lastLog()).toMatchObject({ status: 400, error_detail: 'http_422' });
+  });
 });
 
 describe('the Mistral mock', () => {

@@ -8,14 +8,72 @@ interface OpenAIErrorBody {
   param?: unknown;
 }
 
-/** Pulls `{error: {...}}` out of an OpenAI-style error body, tolerating non-JSON bodies. */
+/**
+ * Pulls `{error: {...}}` out of an OpenAI-style error body, tolerating non-JSON bodies. Without
+ * an `error` member the fields are read at the top level, where Mistral puts them; its message
+ * there, like the whole body of servers built on FastAPI, may be a validation `detail`.
+ */
 export function readErrorBody(body: Buffer | string): OpenAIErrorBody {
+  let parsed: Record<string, unknown>;
   try {
-    const parsed = JSON.parse(body.toString()) as { error?: unknown; message?: unknown };
-    return errorOf(parsed.error) ?? { message: parsed.message };
+    parsed = JSON.parse(body.toString()) as Record<string, unknown>;
   } catch {
     return {};
   }
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const inner = errorOf(parsed.error);
+  if (inner !== undefined) return inner;
+  const top: OpenAIErrorBody = {
+    message: parsed.message,
+    type: parsed.type,
+    code: parsed.code,
+    param: parsed.param,
+  };
+  const message = parsed.message;
+  const detail =
+    typeof message === 'object' && message !== null
+      ? (message as { detail?: unknown }).detail
+      : message === undefined
+        ? parsed.detail
+        : undefined;
+  const problems = validationDetail(detail);
+  if (problems !== undefined) {
+    top.message = problems.message;
+    if (problems.param !== undefined) top.param = problems.param;
+  }
+  return top;
+}
+
+/** How many of a validation error's entries a message quotes. */
+const MAX_DETAILS = 5;
+
+/**
+ * FastAPI's (pydantic's) validation detail, `[{loc, msg, type, input}]` or a bare string, as
+ * one line: "stream_options.include_usage: Extra inputs are not permitted". Each entry's
+ * `input` is left out: it echoes what the client sent, which can be a whole prompt. The
+ * first entry's location, without the leading "body", is the param.
+ */
+function validationDetail(detail: unknown): { message: string; param?: string } | undefined {
+  if (typeof detail === 'string' && detail !== '') return { message: detail };
+  if (!Array.isArray(detail)) return undefined;
+  const lines: string[] = [];
+  let param: string | undefined;
+  let found = 0;
+  for (const entry of detail) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { loc, msg } = entry as { loc?: unknown; msg?: unknown };
+    if (typeof msg !== 'string') continue;
+    const path = Array.isArray(loc) ? loc.filter((part, i) => i > 0 || part !== 'body') : [];
+    const where = path.every((p) => typeof p === 'string' || typeof p === 'number')
+      ? path.join('.')
+      : '';
+    param ??= where || undefined;
+    found += 1;
+    if (lines.length < MAX_DETAILS) lines.push(where ? `${where}: ${msg}` : msg);
+  }
+  if (lines.length === 0) return undefined;
+  const more = found - lines.length;
+  return { message: lines.join('; ') + (more > 0 ? ` (and ${more} more)` : ''), param };
 }
 
 /** An `error` member as an error body: itself when an object, `{message}` when bare text. */
