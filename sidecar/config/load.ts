@@ -71,8 +71,9 @@ function parseYaml(text: string, source: string): unknown {
 }
 
 function parseJson(text: string, source: string): unknown {
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (err) {
     // V8 messages end in a quoted excerpt or "at position N"; keep the reason, turn the
     // position into a line and column, and drop the excerpt.
@@ -84,6 +85,62 @@ function parseJson(text: string, source: string): unknown {
     const where = position ? ` at ${lineAndColumn(text, Number(position[1]))}` : '';
     throw new ConfigError(source, [{ path: '', reason: `JSON syntax error${where}: ${reason}` }]);
   }
+  // JSON.parse keeps the last of two equal keys without a word: a second "api_keys": []
+  // would switch authentication off. YAML refuses a key written twice; so does JSON here.
+  const twice = duplicateKeys(text);
+  if (twice.length > 0) {
+    throw new ConfigError(
+      source,
+      twice.map(({ path, at }) => ({
+        path,
+        reason: `written twice, the second time at ${lineAndColumn(text, at)}`,
+      })),
+    );
+  }
+  return doc;
+}
+
+/**
+ * Every key of a JSON text that its object already holds: the path of the repeated key
+ * (as problems name paths) and the offset of its second spelling. `text` is known to parse.
+ */
+function duplicateKeys(text: string): { path: string; at: number }[] {
+  const found: { path: string; at: number }[] = [];
+  // One frame per open object or array: the keys seen (objects), the index (arrays), and
+  // the path of the value being read.
+  const frames: { keys: Set<string> | undefined; index: number; path: string }[] = [];
+  let pendingKey: string | undefined;
+  const childPath = (): string => {
+    const top = frames[frames.length - 1];
+    if (top === undefined) return '';
+    if (top.keys === undefined) return `${top.path}[${top.index}]`;
+    return top.path === '' ? (pendingKey ?? '') : `${top.path}.${pendingKey ?? ''}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      const top = frames[frames.length - 1];
+      // A string right after `{` or `,` in an object is a key; any other is a value.
+      if (top?.keys !== undefined && pendingKey === undefined) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        pendingKey = key;
+        if (top.keys.has(key)) found.push({ path: childPath(), at: start });
+        top.keys.add(key);
+      }
+    } else if (c === '{' || c === '[') {
+      frames.push({ keys: c === '{' ? new Set() : undefined, index: 0, path: childPath() });
+      pendingKey = undefined;
+    } else if (c === '}' || c === ']') {
+      frames.pop();
+    } else if (c === ',') {
+      const top = frames[frames.length - 1];
+      if (top !== undefined) top.index++;
+      pendingKey = undefined;
+    }
+  }
+  return found;
 }
 
 function lineAndColumn(text: string, offset: number): string {

@@ -153,6 +153,43 @@ describe('parseConfig', () => {
     ]);
   });
 
+  // Found by the breaker: JSON.parse keeps the last of two equal keys, so a JSON config
+  // whose later "api_keys": [] (a template's default, a merge gone wrong) silently dropped
+  // every key started a sidecar that took unauthenticated requests. YAML refuses it.
+  it('reports a key written twice in JSON, with its path, as YAML does', () => {
+    const text =
+      '{\n  "providers": [{"id": "demo", "protocol": "demo"}],\n' +
+      '  "models": [{"name": "demo/*", "provider": "demo", "target": "*"}],\n' +
+      `  "api_keys": [{"id": "a", "sha256": "${HASH}"}],\n` +
+      '  "api_keys": []\n}';
+    const problems = problemsOf(() => parseConfig(text, 'json', 'dup.json', { env: {} }));
+    expect(problems).toEqual([
+      { path: 'api_keys', reason: 'written twice, the second time at line 5, column 3' },
+    ]);
+  });
+
+  it('names the path of a key written twice deep in a JSON config', () => {
+    const text = JSON.stringify({
+      providers: [{ id: 'demo', protocol: 'demo' }],
+      models: [{ name: 'demo/*', provider: 'demo', target: '*' }],
+    }).replace('"protocol":"demo"', '"protocol":"demo","id":"other"');
+    const problems = problemsOf(() => parseConfig(text, 'json', 'dup.json', { env: {} }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'providers[0].id' });
+    expect(problems[0].reason).toMatch(/^written twice, the second time at line 1, column \d+$/);
+  });
+
+  it('takes equal keys in different JSON objects, and strings that hold quotes and braces', () => {
+    const text = JSON.stringify({
+      providers: [
+        { id: 'demo', protocol: 'demo', headers: { 'x-a': '"}, "id": "', 'x-b': 'a\\' } },
+        { id: 'd2', protocol: 'demo' },
+      ],
+      models: [{ name: 'demo/*', provider: 'demo', target: '*' }],
+    });
+    expect(parseConfig(text, 'json', 'ok.json', { env: {} }).providers).toHaveLength(2);
+  });
+
   it('treats an empty file as an empty policy, which lacks models', () => {
     expect(problemsOf(() => parseConfig('', 'yaml', 'empty.yaml', { env: ENV }))).toEqual([
       { path: 'models', reason: 'must list at least one model' },
