@@ -36,6 +36,8 @@ export interface Composed {
   keys: KeyRing;
   /** The chat requests in flight (see ChatDeps.live). */
   live: Set<Cancel>;
+  /** The handler's counters: the front's own refusals are counted there too. */
+  metrics: Metrics;
 }
 
 /** Share of requests that start on a non-best endpoint to see whether it recovered. */
@@ -69,6 +71,7 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
   });
   const keys = new KeyRing(policy.apiKeys);
   const live = new Set<Cancel>();
+  const metrics = new Metrics();
 
   const handler = createHandler({
     models,
@@ -80,10 +83,10 @@ export async function composeHandler(opts: ComposeOptions): Promise<Composed> {
       cooldownMs: policy.routing?.breakerCooldownMs || DEFAULT_ROUTING.breakerCooldownMs,
     }),
     health,
-    metrics: new Metrics(),
+    metrics,
     clock: Date.now,
     maxResponseBytes: 64 * 1024 * 1024,
     live,
   });
-  return { handler, providers, models, keys, live };
+  return { handler, providers, models, keys, live, metrics };
 }

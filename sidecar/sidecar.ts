@@ -6,6 +6,7 @@ import { withDefaultLimits } from './config/limits.js';
 import { GatewayError } from './errors.js';
 import { startNodeFront } from './http/node-front.js';
 import { sendError } from './http/respond.js';
+import { logRequest } from './http/routes.js';
 import type { FrontOptions, RunningFront } from './http/types.js';
 import { loadUws, startUwsFront } from './http/uws-front.js';
 import { RequestContext } from './api/context.js';
@@ -56,7 +57,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   }
 
   let draining = false;
-  const { handler, providers, models, keys, live } = await composeHandler({
+  const { handler, providers, models, keys, live, metrics } = await composeHandler({
     policy,
     logger,
     env,
@@ -67,19 +68,17 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     port,
     maxBodyBytes: limits.maxBodyBytes,
     handler,
-    reject: (reply, code) => {
-      const ctx = new RequestContext({
-        method: '',
-        path: '',
-        query: '',
-        headers: new Map(),
-        body: Buffer.alloc(0),
-      });
+    reject: (reply, code, req) => {
+      // A request like any other: the client's request id, a log line, a count in /metrics.
+      const ctx = new RequestContext(req);
       const message =
         code === 'GW_ERR_REQ_BODY_TOO_LARGE'
           ? `The request body is larger than ${limits.maxBodyBytes} bytes.`
           : 'The Content-Length header must be one non-negative whole number.';
+      ctx.outcome = 'rejected';
       sendError(reply, ctx, new GatewayError(code, message, { param: null }));
+      metrics.response(ctx.status);
+      logRequest(logger, ctx);
     },
   };
   const front = await startFront(opts.http ?? 'auto', frontOpts, logger);

@@ -146,7 +146,7 @@ class NodeFront implements RunningFront {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.opts.maxBodyBytes) {
       res.shouldKeepAlive = false;
-      this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
+      this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE', request(Buffer.alloc(0)));
       req.resume();
       return;
     }
@@ -160,7 +160,7 @@ class NodeFront implements RunningFront {
       if (used > this.opts.maxBodyBytes) {
         refused = true;
         res.shouldKeepAlive = false;
-        this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
+        this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE', request(Buffer.alloc(0)));
         return;
       }
       chunks.push(chunk);

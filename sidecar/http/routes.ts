@@ -181,7 +181,7 @@ function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): voi
   );
 }
 
-function logRequest(logger: Logger, ctx: RequestContext): void {
+export function logRequest(logger: Logger, ctx: RequestContext): void {
   // A drain's 503s are the sidecar doing what it should at every pod stop, not errors: an
   // error-level alert would fire on every deploy.
   const failed =

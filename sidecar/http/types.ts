@@ -57,8 +57,15 @@ export interface FrontOptions {
   port: number;
   maxBodyBytes: number;
   handler: Handler;
-  /** Answers a request the front itself refuses (body too large); same shape as handlers. */
-  reject: (reply: HttpReply, code: 'GW_ERR_REQ_BODY_TOO_LARGE' | 'GW_ERR_REQ_BAD_HEADER') => void;
+  /**
+   * Answers a request the front itself refuses (body too large), logged and counted like
+   * any other; `req` is its head, with an empty body.
+   */
+  reject: (
+    reply: HttpReply,
+    code: 'GW_ERR_REQ_BODY_TOO_LARGE' | 'GW_ERR_REQ_BAD_HEADER',
+    req: HttpRequest,
+  ) => void;
 }
 
 export interface RunningFront {

@@ -19,6 +19,7 @@ type ListenWithOptions = (
   cb: (socket: Uws.us_listen_socket | false) => void,
 ) => Uws.TemplatedApp;
 const DIGITS = /^\d{1,15}$/;
+const NO_BODY = Buffer.alloc(0);
 
 /**
  * Loads the native binary directly rather than through the package's entry point: that
@@ -299,7 +300,7 @@ class UwsFront implements RunningFront {
     // A client decides this number: anything but one plain whole number (a sign, a
     // fraction, two headers joined by ", ") is refused before it sizes a buffer.
     if (lengthHeader !== undefined && !DIGITS.test(lengthHeader)) {
-      this.opts.reject(reply, 'GW_ERR_REQ_BAD_HEADER');
+      this.opts.reject(reply, 'GW_ERR_REQ_BAD_HEADER', request(NO_BODY));
       return;
     }
     const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
@@ -309,16 +310,17 @@ class UwsFront implements RunningFront {
       return;
     }
     if (declared !== undefined && declared > this.opts.maxBodyBytes) {
-      this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
+      this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE', request(NO_BODY));
       return;
     }
-    this.readBody(res, reply, declared, (body) => this.dispatch(request(body), reply));
+    this.readBody(res, reply, declared, request, (body) => this.dispatch(request(body), reply));
   }
 
   private readBody(
     res: Uws.HttpResponse,
     reply: UwsReply,
     declared: number | undefined,
+    request: (body: Buffer) => HttpRequest,
     onBody: (body: Buffer) => void,
   ): void {
     const max = this.opts.maxBodyBytes;
@@ -332,7 +334,7 @@ class UwsFront implements RunningFront {
       const bytes = new Uint8Array(chunk);
       if (used + bytes.length > max) {
         refused = true;
-        this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE');
+        this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE', request(NO_BODY));
         return;
       }
       if (used + bytes.length > buf.length) {
