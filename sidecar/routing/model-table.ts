@@ -103,8 +103,11 @@ export class ModelTable {
     const seen = this.matched.get(model);
     if (seen !== undefined) return seen;
     for (const p of this.patterns) {
-      if (!model.startsWith(p.prefix) || model.length === p.prefix.length) continue;
+      if (!model.startsWith(p.prefix)) continue;
       const target = p.target.replace('*', model.slice(p.prefix.length));
+      // Nothing after the prefix names a model only where the pattern maps names to
+      // themselves: "o1" is an OpenAI model under the bare "o1*", "local/" names none.
+      if (model.length === p.prefix.length && target !== model) continue;
       // `dynamic` first: a literal that opens with a spread gets a hidden class of its own
       // (see revised() in providers/failures.ts), and every route read would miss its caches.
       const route = { dynamic: true, ...this.single(model, p.provider, target, p.price) };

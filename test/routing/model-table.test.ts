@@ -42,4 +42,26 @@ describe('ModelTable', () => {
     }
     expect(models.resolve('local/m3')?.chain[0].target).toBe('m3');
   });
+
+  // Found by the breaker: with only OPENAI_API_KEY set, "o1" and "o3" (OpenAI model ids in
+  // their own right) answered 404 GW_ERR_MODEL_NOT_FOUND, while README promises the bare
+  // names o1*, o3*: a pattern needed at least one character after its prefix.
+  it('routes a name equal to the prefix of a pattern that maps names to themselves', () => {
+    const models = table(`
+providers:
+  - { id: openai, protocol: openai, base_url: "http://127.0.0.1:9/v1" }
+models:
+  - { name: "o1*", provider: openai, target: "o1*" }
+  - { name: "o3*", provider: openai, target: "o3*" }
+  - { name: "gpt-*", provider: openai, target: "gpt-*" }
+  - { name: "openai/*", provider: openai, target: "*" }
+  - { name: "fixed-*", provider: openai, target: "pinned-*" }
+`);
+    expect(models.resolve('o1')?.chain.map((e) => e.target)).toEqual(['o1']);
+    expect(models.resolve('o3')?.chain.map((e) => e.target)).toEqual(['o3']);
+    expect(models.resolve('o3-mini')?.chain.map((e) => e.target)).toEqual(['o3-mini']);
+    // Nothing after the prefix names no model where the target is not the name itself.
+    expect(models.resolve('openai/')).toBeUndefined();
+    expect(models.resolve('fixed-')).toBeUndefined();
+  });
 });
