@@ -372,6 +372,14 @@ function checkApiKeyEnv(p: Provider, path: string, env: Env, report: Report) {
     report(path, `environment variable ${p.apiKeyEnv} is not set: "${p.id}" cannot authenticate`);
   } else if (/[\s\x00-\x1f\x7f]/.test(value)) {
     report(path, `environment variable ${p.apiKeyEnv} contains whitespace or control characters`);
+  } else if (/[^\x21-\x7e]/.test(value)) {
+    // A pasted "…" or curly quote: undici refuses it in a header, so every request would
+    // fail as if the provider could not be reached.
+    report(
+      path,
+      `environment variable ${p.apiKeyEnv} contains a character outside printable ASCII, ` +
+        'which no provider key has',
+    );
   }
 }
 

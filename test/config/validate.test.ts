@@ -428,6 +428,27 @@ describe('providers', () => {
     expect(err.message).not.toContain(AZURE_SECRET);
   });
 
+  // Found by the breaker: a key with a pasted ellipsis passed, and every request then
+  // failed with 502 "could not be reached" (undici refuses the header it would make).
+  it('refuses a key with a character outside printable ASCII, without repeating the key', () => {
+    for (const bad of [
+      `${AZURE_SECRET}\u2026`,
+      `\u201c${AZURE_SECRET}\u201d`,
+      `${AZURE_SECRET}\u00e9`,
+    ]) {
+      const err = errorOf(validDoc(), { AZURE_OPENAI_API_KEY: bad });
+      expect(err.problems).toEqual([
+        {
+          path: 'providers[1].api_key_env',
+          reason:
+            'environment variable AZURE_OPENAI_API_KEY contains a character outside printable ' +
+            'ASCII, which no provider key has',
+        },
+      ]);
+      expect(err.message).not.toContain(AZURE_SECRET);
+    }
+  });
+
   it('refuses a key pasted into api_key_env, without repeating it', () => {
     const doc = validDoc();
     doc.providers[0].api_key_env = OPENAI_SECRET;
