@@ -156,6 +156,8 @@ const CREDENTIAL_HEADERS = new Set([
   'x-api-key',
 ]);
 const GATEWAY_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+/** Headers about one connection (undici refuses the first three outright). */
+const HOP_HEADERS = new Set(['expect', 'upgrade', 'keep-alive', 'te', 'trailer']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function checkListen(listen: Listen, report: Report) {
@@ -392,8 +394,16 @@ function checkHeader(name: string, value: string, at: string, report: Report) {
   else if (CREDENTIAL_HEADERS.has(lower)) {
     report(path, 'would carry a credential; secrets belong in api_key_env, never in the config');
   } else if (GATEWAY_HEADERS.has(lower)) report(path, 'is set by the gateway itself');
+  else if (HOP_HEADERS.has(lower)) {
+    report(path, 'is about one connection (hop-by-hop), never a header to send to a provider');
+  }
 
   if (/[\r\n\0]/.test(value)) report(path, 'value must not contain CR, LF or NUL');
+  // undici refuses other controls and characters past one byte: every request would fail as
+  // if the provider could not be reached. Latin-1 would go as bytes no provider reads right.
+  else if (/[^\t\x20-\x7e]/.test(value)) {
+    report(path, 'value must be printable ASCII (percent-encode other text)');
+  }
 }
 
 function checkModels(

@@ -496,6 +496,37 @@ describe('providers', () => {
     ]);
   });
 
+  // Found by the breaker: each of these passed, and every request then failed with 502
+  // "could not be reached": undici refuses them when it builds the request.
+  it('refuses hop-by-hop headers and values a request header cannot carry', () => {
+    const doc = validDoc();
+    doc.providers[0].headers = {
+      Expect: '100-continue',
+      Upgrade: 'h2c',
+      'X-Title': 'Mon appli \u2713',
+      'X-Del': 'a\u007fb',
+      'X-Fine': 'tab\tand spaces ok',
+    };
+    expect(problemsOf(doc)).toEqual([
+      {
+        path: 'providers[0].headers.Expect',
+        reason: 'is about one connection (hop-by-hop), never a header to send to a provider',
+      },
+      {
+        path: 'providers[0].headers.Upgrade',
+        reason: 'is about one connection (hop-by-hop), never a header to send to a provider',
+      },
+      {
+        path: 'providers[0].headers.X-Title',
+        reason: 'value must be printable ASCII (percent-encode other text)',
+      },
+      {
+        path: 'providers[0].headers.X-Del',
+        reason: 'value must be printable ASCII (percent-encode other text)',
+      },
+    ]);
+  });
+
   it('refuses a header named __proto__, which request headers could not carry', () => {
     const doc = validDoc();
     // As JSON.parse (and the YAML parser) make it: an own key, not the prototype.
