@@ -284,7 +284,11 @@ class UwsFront implements RunningFront {
     const path = req.getUrl();
     const query = req.getQuery() ?? '';
     const headers = new Map<string, string>();
-    req.forEach((name, value) => {
+    req.forEach((name, raw) => {
+      // uWS decodes a value's bytes as UTF-8, node:http as Latin-1, one character per byte:
+      // handlers get the bytes as node:http hands them over, so a value relayed upstream
+      // (x-pass-*) leaves as the bytes that came.
+      const value = PRINTABLE_ASCII.test(raw) ? raw : Buffer.from(raw, 'utf8').toString('latin1');
       const prior = headers.get(name);
       headers.set(name, prior === undefined ? value : `${prior}, ${value}`);
     });
