@@ -24,8 +24,6 @@ const NEVER = new Set([
 const UNSAFE_VALUE = /[\r\n\0]/;
 /** Other controls (RFC 9110 section 5.5 allows tab, visible characters and obs-text). */
 const CONTROL = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
-/** A character past one byte: the uWS front reads header bytes as UTF-8. */
-const WIDE = /[^\x00-\xff]/;
 
 /**
  * Headers a client sends on purpose to the provider, as `x-pass-<name>`; nothing else a
@@ -51,10 +49,8 @@ export function readPassHeaders(headers: ReadonlyMap<string, string>): [string, 
         { param: name },
       );
     }
-    // The bytes the client sent, as node:http hands them over: a header goes out one byte
-    // per character, and undici refuses (as a failed request) a character it cannot send.
-    const wire = WIDE.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
-    (out ??= []).push([upstreamName, wire]);
+    // Both fronts hand a value over one character per byte, as it came: it leaves so.
+    (out ??= []).push([upstreamName, value]);
   }
   return out ?? [];
 }
