@@ -199,7 +199,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      this.items.push({ kind: 'error', failure: badFrame(this.ctx.providerId) });
+      // `[DONE] ` or `[DONE]\r`: a server's stray whitespace, which the OpenAI SDK reads past
+      // too. The client gets the exact frame (raw left out), not an error after a whole answer.
+      if (data.trim() === '[DONE]') this.items.push({ kind: 'done' });
+      else this.items.push({ kind: 'error', failure: badFrame(this.ctx.providerId) });
       return;
     }
     if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {

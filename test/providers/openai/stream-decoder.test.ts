@@ -73,6 +73,18 @@ describe('the OpenAI stream decoder', () => {
     expect(decode([Buffer.from(plain.replace(/\n/g, '\r\n'))])).toEqual(decode([stream]));
   });
 
+  it('ends a stream whose [DONE] has stray whitespace as a whole one, with the exact frame', () => {
+    const plain = stream.toString();
+    for (const done of ['data: [DONE] \n\n', 'data:  [DONE]\t\n\n']) {
+      const odd = plain.replace('data: [DONE]\n\n', done);
+      expect(odd).not.toBe(plain);
+      expect(decode([Buffer.from(odd)])).toEqual(decode([stream]));
+    }
+    expect(decode([Buffer.from(plain.replace('data: [DONE]', 'data: [DONE]x'))]).bytes).toMatch(
+      /error:GW_ERR_UPSTREAM_BAD_RESPONSE\n\n$/,
+    );
+  });
+
   it('reads finishes, usage and errors the full way, never as plain text', () => {
     const decoder = new OpenAIStreamDecoder(ctx);
     const items = decoder.push(
