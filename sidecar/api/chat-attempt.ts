@@ -10,7 +10,7 @@ import type {
   UpstreamResponse,
 } from '../providers/adapter.js';
 import { Cancel } from '../providers/cancel.js';
-import { badResponse, revised, transportFailure } from '../providers/failures.js';
+import { badResponse, cutAnswer, revised, transportFailure } from '../providers/failures.js';
 import { REQUEST_ID_HEADERS } from '../providers/header-names.js';
 import type { Redactor } from '../providers/redact.js';
 import {
@@ -234,7 +234,7 @@ async function answer(
     const failure =
       err instanceof TooLarge
         ? tooLarge(endpoint)
-        : (timedOut() ?? transportFailure(err, endpoint.provider.id));
+        : (timedOut() ?? cutAnswer(err, endpoint.provider.id));
     return { kind: 'failed', failure };
   }
   let parsed: ReturnType<typeof endpoint.provider.adapter.parseChat>;

@@ -193,7 +193,7 @@ async function walkChain(
   }
 
   if (last === undefined) return allDown(reply, ctx, route, deps, tried);
-  ctx.outcome = 'upstream_error';
+  ctx.outcome = last.code === 'GW_ERR_INTERNAL' ? 'internal_error' : 'upstream_error';
   ctx.errorDetail = last.detail;
   sendError(reply, ctx, last, [['x-modelgate-attempts', String(tried)]]);
 }
@@ -208,6 +208,8 @@ function observe(
   ctx: RequestContext,
 ): void {
   if (outcome.kind === 'aborted') return;
+  // A request the sidecar could not send says nothing about the endpoint's health.
+  if (outcome.kind === 'failed' && outcome.failure.code === 'GW_ERR_INTERNAL') return;
   const result =
     outcome.kind === 'answered'
       ? 'ok'

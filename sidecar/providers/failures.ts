@@ -25,9 +25,17 @@ export function revised(
   return Object.assign({}, failure, changes);
 }
 
+/**
+ * undici's refusals of the request itself, raised before a byte is sent (a header value or
+ * name it will not write, a header it does not support): the sidecar built a request it
+ * cannot send, which says nothing about the provider.
+ */
+const REFUSED_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+
 export function transportFailure(err: unknown, providerId: string): UpstreamFailure {
   const code = (err as { code?: string } | null)?.code ?? '';
   const name = (err as { name?: string } | null)?.name ?? '';
+  if (REFUSED_CODES.has(code)) return refusedRequest(err as Error, code, providerId);
   if (TIMEOUT_CODES.has(code) || name === 'TimeoutError') {
     return {
       code: 'GW_ERR_UPSTREAM_TIMEOUT',
@@ -41,6 +49,35 @@ export function transportFailure(err: unknown, providerId: string): UpstreamFail
     status: 502,
     message: `Provider "${providerId}" could not be reached.`,
     detail: code || name || 'error',
+  };
+}
+
+/**
+ * A GW_ERR_INTERNAL: the walk neither fails over nor counts it against the endpoint. undici's
+ * message names the header or field ("invalid authorization header"), never its value.
+ */
+function refusedRequest(err: Error, code: string, providerId: string): UpstreamFailure {
+  return {
+    code: 'GW_ERR_INTERNAL',
+    status: 500,
+    message: `The sidecar built a request to provider "${providerId}" that could not be sent.`,
+    detail: `request_refused:${code}:${err.message}`,
+  };
+}
+
+/**
+ * An error while reading the body of an answer whose headers came: a closed or reset
+ * connection there is an answer the provider cut off (short of its Content-Length or last
+ * chunk), not a provider that could not be reached. Timeouts keep their own failure.
+ */
+export function cutAnswer(err: unknown, providerId: string): UpstreamFailure {
+  const failure = transportFailure(err, providerId);
+  if (failure.code !== 'GW_ERR_UPSTREAM_UNREACHABLE') return failure;
+  return {
+    code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+    status: 502,
+    message: `Provider "${providerId}" closed the connection before its answer was complete.`,
+    detail: `answer_cut:${failure.detail}`,
   };
 }
 

@@ -23,6 +23,10 @@ export function decide(failure: UpstreamFailure, failoverOnStatus?: ReadonlySet<
     case 'GW_ERR_UPSTREAM_BAD_RESPONSE':
       // Below HTTP, or a broken answer: nothing the client did.
       return { kind: 'next', reason };
+    case 'GW_ERR_INTERNAL':
+      // The sidecar could not send the request (undici refused it): no endpoint failed, and
+      // the next would most likely be sent the same request.
+      return { kind: 'return', reason };
     default:
       break;
   }

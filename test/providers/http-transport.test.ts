@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpTransport } from '../../sidecar/providers/http-transport.js';
 import type { UpstreamResponse } from '../../sidecar/providers/adapter.js';
 import { Cancel } from '../../sidecar/providers/cancel.js';
+import { cutAnswer, transportFailure } from '../../sidecar/providers/failures.js';
 import { parseRateLimitHeaders } from '../../sidecar/health/rate-limit-headers.js';
 
 // The undici transport against a real HTTP server on 127.0.0.1 port 0: what the sidecar
@@ -432,5 +433,60 @@ describe('HttpTransport', () => {
       await sleep(10);
     }
     expect(ports.size).toBe(1);
+  });
+
+  it.each([
+    [
+      'a header value undici will not write',
+      { authorization: 'Bearer a\u0001b' },
+      'UND_ERR_INVALID_ARG',
+    ],
+    ['a header undici does not support', { expect: '100-continue' }, 'UND_ERR_NOT_SUPPORTED'],
+  ])(
+    'refuses %s before sending a byte: an internal failure, not the provider',
+    async (_, headers, code) => {
+      let reached = 0;
+      const origin = await serve((_req, res) => {
+        reached++;
+        res.end('{}');
+      });
+      transport = new HttpTransport({ connectTimeoutMs: 2_000, connections: 4 });
+      const sent = transport.request(
+        { origin, path: '/', headers, body: '{}' },
+        { cancel: new Cancel(), firstByteTimeoutMs: 5_000, idleTimeoutMs: 5_000 },
+      );
+      const err = await sent.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect((err as { code?: string }).code).toBe(code);
+      expect(reached).toBe(0);
+      const failure = transportFailure(err, 'p1');
+      expect(failure.code).toBe('GW_ERR_INTERNAL');
+      expect(failure.status).toBe(500);
+      expect(failure.detail).toMatch(new RegExp(`^request_refused:${code}:`));
+      expect(failure.detail).not.toContain('a\u0001b');
+    },
+  );
+
+  it('fails the body read of an answer cut short of its Content-Length: a cut answer', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"id":"chatcmpl-1"', () => res.destroy());
+    });
+    const res = await send(origin, '/');
+    const err = await readAll(res).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeDefined();
+    expect(cutAnswer(err, 'p1')).toMatchObject({
+      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE',
+      status: 502,
+      message: 'Provider "p1" closed the connection before its answer was complete.',
+      detail: 'answer_cut:UND_ERR_SOCKET',
+    });
   });
 });

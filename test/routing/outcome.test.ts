@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readRetryAfterMs } from '../../sidecar/health/rate-limit-headers.js';
-import { retryAfterMs } from '../../sidecar/routing/outcome.js';
+import { decide, retryAfterMs } from '../../sidecar/routing/outcome.js';
 
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
 
@@ -34,5 +34,28 @@ describe('retryAfterMs (how long a circuit holds for a Retry-After)', () => {
     ]) {
       expect(retryAfterMs(value, NOW)).toBe(readRetryAfterMs({ 'retry-after': value }, NOW));
     }
+  });
+});
+
+describe('decide', () => {
+  it('never fails over a request the sidecar could not send (GW_ERR_INTERNAL)', () => {
+    const failure = {
+      code: 'GW_ERR_INTERNAL' as const,
+      status: 500,
+      message: 'x',
+      detail: 'request_refused:UND_ERR_INVALID_ARG:invalid authorization header',
+    };
+    expect(decide(failure).kind).toBe('return');
+    expect(decide(failure, new Set([500])).kind).toBe('return');
+  });
+
+  it('fails over an answer cut off before the client saw any of it', () => {
+    const failure = {
+      code: 'GW_ERR_UPSTREAM_BAD_RESPONSE' as const,
+      status: 502,
+      message: 'x',
+      detail: 'answer_cut:UND_ERR_SOCKET',
+    };
+    expect(decide(failure)).toEqual({ kind: 'next', reason: 'answer_cut:UND_ERR_SOCKET' });
   });
 });
