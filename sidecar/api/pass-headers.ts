@@ -2,7 +2,10 @@ import { GatewayError } from '../errors.js';
 
 const PREFIX = 'x-pass-';
 
-/** Hop-by-hop and framing headers describe one connection and are never relayed (RFC 9110 §7.6.1). */
+/**
+ * Hop-by-hop and framing headers describe one connection and are never relayed (RFC 9110
+ * §7.6.1); nor are the headers that say how the sidecar itself must read the answer.
+ */
 const NEVER = new Set([
   'connection',
   'keep-alive',
@@ -19,6 +22,9 @@ const NEVER = new Set([
   // Expect: 100-continue is a handshake over one connection, and the body is read already;
   // undici refuses the header outright, which read as the provider being unreachable.
   'expect',
+  // The sidecar reads every answer as JSON or SSE and decodes no content coding: it asks
+  // for identity itself (ACCEPT_ENCODING), and a client may not ask for gzip instead.
+  'accept-encoding',
 ]);
 
 const UNSAFE_VALUE = /[\r\n\0]/;

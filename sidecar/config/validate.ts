@@ -155,7 +155,14 @@ const CREDENTIAL_HEADERS = new Set([
   'api-key',
   'x-api-key',
 ]);
-const GATEWAY_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+/** Headers the gateway sets; accept-encoding is identity, as the sidecar decodes no coding. */
+const GATEWAY_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'accept-encoding',
+]);
 /** Headers about one connection (undici refuses the first three outright). */
 const HOP_HEADERS = new Set(['expect', 'upgrade', 'keep-alive', 'te', 'trailer']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -203,3 +203,10 @@ export interface AdapterInit {
 }
 
 export type AdapterFactory = (init: AdapterInit) => ChatAdapter;
+
+/**
+ * The `accept-encoding` of every upstream request. Without one a server may choose any
+ * content coding (RFC 9110 section 12.5.3), and the sidecar decodes none: it reads answers
+ * as JSON or SSE and relays their bytes.
+ */
+export const ACCEPT_ENCODING = 'identity';

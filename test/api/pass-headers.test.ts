@@ -27,6 +27,11 @@ describe('readPassHeaders', () => {
     expect(readPassHeaders(headers)).toEqual([]);
   });
 
+  it('never relays accept-encoding: the sidecar reads answers it cannot decode', () => {
+    const headers = new Map([['x-pass-accept-encoding', 'gzip, br']]);
+    expect(readPassHeaders(headers)).toEqual([]);
+  });
+
   it.each(['a\r\nX-Injected: 1', 'a\nb', 'a\u0000b'])(
     'rejects %j with GW_ERR_REQ_BAD_HEADER',
     (value) => {

@@ -496,6 +496,14 @@ describe('providers', () => {
     ]);
   });
 
+  it('refuses an accept-encoding, which would undo the identity the sidecar asks for', () => {
+    const doc = validDoc();
+    doc.providers[0].headers = { 'Accept-Encoding': 'gzip' };
+    expect(problemsOf(doc)).toEqual([
+      { path: 'providers[0].headers.Accept-Encoding', reason: 'is set by the gateway itself' },
+    ]);
+  });
+
   // Found by the breaker: each of these passed, and every request then failed with 502
   // "could not be reached": undici refuses them when it builds the request.
   it('refuses hop-by-hop headers and values a request header cannot carry', () => {

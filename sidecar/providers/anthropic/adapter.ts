@@ -1,4 +1,10 @@
-import type { ChatAdapter, ChatCall, JsonObject, UpstreamRequest } from '../adapter.js';
+import {
+  ACCEPT_ENCODING,
+  type ChatAdapter,
+  type ChatCall,
+  type JsonObject,
+  type UpstreamRequest,
+} from '../adapter.js';
 import { badResponse } from '../failures.js';
 import { EVENT_STREAM } from '../stream-content-type.js';
 import { AnthropicStreamDecoder } from './anthropic-stream.js';
@@ -40,6 +46,7 @@ export function createAnthropicChatAdapter(opts: AnthropicAdapterOptions): ChatA
   const fixedHeaders: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
+    'accept-encoding': ACCEPT_ENCODING,
     'user-agent': USER_AGENT,
     'anthropic-version': ANTHROPIC_VERSION,
   };

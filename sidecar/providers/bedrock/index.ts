@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AdapterFactory, ChatCall, UpstreamRequest } from '../adapter.js';
+import {
+  ACCEPT_ENCODING,
+  type AdapterFactory,
+  type ChatCall,
+  type UpstreamRequest,
+} from '../adapter.js';
 import { AMAZON_EVENT_STREAM } from '../stream-content-type.js';
 import { toChatCompletion } from './bedrock-to-openai.js';
 import { BedrockStreamDecoder } from './bedrock-stream.js';
@@ -39,6 +44,8 @@ export const createBedrockAdapter: AdapterFactory = (init) => {
       const path = `${basePath}/model/${uriEncode(call.target)}/${operation}`;
       const headers: Record<string, string> = {
         accept: call.stream ? AMAZON_EVENT_STREAM : 'application/json',
+        // Not signed: the signature covers host, content-type and the headers it adds.
+        'accept-encoding': ACCEPT_ENCODING,
         'user-agent': USER_AGENT,
         ...init.provider.headers,
       };

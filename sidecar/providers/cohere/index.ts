@@ -1,7 +1,13 @@
 // Cohere chat v2 (POST /v2/chat, bearer key). The OpenAI request is rebuilt as a Cohere body,
 // and Cohere's answers and event streams are rebuilt as OpenAI completions and chunks.
 
-import type { AdapterFactory, ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
+import {
+  ACCEPT_ENCODING,
+  type AdapterFactory,
+  type ChatAdapter,
+  type ChatCall,
+  type UpstreamRequest,
+} from '../adapter.js';
 import { EVENT_STREAM } from '../stream-content-type.js';
 import { classifyCohereError, type CohereErrorContext } from './classify-error.js';
 import { CohereStreamDecoder } from './cohere-stream.js';
@@ -22,6 +28,7 @@ export const createCohereAdapter: AdapterFactory = (init): ChatAdapter => {
 
   const fixedHeaders: Record<string, string> = {
     'content-type': 'application/json',
+    'accept-encoding': ACCEPT_ENCODING,
     'user-agent': USER_AGENT,
     ...init.provider.headers,
   };

@@ -2,7 +2,7 @@
 // key in the x-goog-api-key header and never in the URL, where proxies and access logs
 // would keep it (ai.google.dev/api#authentication).
 
-import type { AdapterFactory } from '../adapter.js';
+import { ACCEPT_ENCODING, type AdapterFactory } from '../adapter.js';
 import { createGeminiChatAdapter, USER_AGENT } from './chat-adapter.js';
 
 export const createGeminiAdapter: AdapterFactory = (init) => {
@@ -14,6 +14,7 @@ export const createGeminiAdapter: AdapterFactory = (init) => {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
+    'accept-encoding': ACCEPT_ENCODING,
     'user-agent': USER_AGENT,
     ...init.provider.headers,
   };

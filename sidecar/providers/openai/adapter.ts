@@ -1,4 +1,9 @@
-import type { ChatAdapter, ChatCall, UpstreamRequest } from '../adapter.js';
+import {
+  ACCEPT_ENCODING,
+  type ChatAdapter,
+  type ChatCall,
+  type UpstreamRequest,
+} from '../adapter.js';
 import { badResponse } from '../failures.js';
 import { EVENT_STREAM } from '../stream-content-type.js';
 import {
@@ -44,6 +49,7 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions): ChatAdapter {
   const fixedHeaders: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
+    'accept-encoding': ACCEPT_ENCODING,
     'user-agent': USER_AGENT,
     ...opts.headers,
   };

@@ -5,6 +5,7 @@
 // request mints afresh. The token is a credential: it is never logged or put in a message.
 
 import { GatewayError } from '../../errors.js';
+import { ACCEPT_ENCODING } from '../adapter.js';
 import { Cancel } from '../cancel.js';
 import { HttpTransport } from '../http-transport.js';
 import { CLOUD_PLATFORM_SCOPE, signAssertion } from './jwt.js';
@@ -133,7 +134,10 @@ async function postForm(url: string, form: string): Promise<{ status: number; bo
       {
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'accept-encoding': ACCEPT_ENCODING,
+        },
         body: form,
       },
       {

@@ -4,7 +4,13 @@
 // cloud.google.com/vertex-ai/generative-ai/docs/reference/rest;
 // cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude
 
-import type { AdapterFactory, ChatAdapter, ChatCall, StreamDecoder } from '../adapter.js';
+import {
+  ACCEPT_ENCODING,
+  type AdapterFactory,
+  type ChatAdapter,
+  type ChatCall,
+  type StreamDecoder,
+} from '../adapter.js';
 import { createGeminiChatAdapter, USER_AGENT } from '../gemini/chat-adapter.js';
 import { AccessTokenSource, type FormPoster } from './access-token.js';
 import { createClaudeOnVertex, isAnthropicBody, isClaudeModel } from './anthropic-on-vertex.js';
@@ -46,6 +52,7 @@ export function vertexAdapterFactory(post?: FormPoster): AdapterFactory {
       headers: {
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
+        'accept-encoding': ACCEPT_ENCODING,
         'user-agent': USER_AGENT,
         ...provider.headers,
       },
