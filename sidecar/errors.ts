@@ -150,7 +150,7 @@ export const ERRORS = {
     type: 'api_error',
     grpc: 'INTERNAL',
     summary:
-      'The provider answered with something that is not a valid response (such as a non-stream content type to a stream request), or with a redirect (never followed).',
+      'The provider answered with something that is not a valid response (such as a non-stream content type to a stream request, or an answer cut off mid-body), or with a redirect (never followed).',
   },
   GW_ERR_STREAM_INTERRUPTED: {
     status: 502,
