@@ -46,7 +46,12 @@ interface Pattern {
   provider: ProviderRuntime;
   target: string;
   price?: Price;
+  /** The prefix alone is a model name: "o1" under "o1*" (see the constructor). */
+  bareMatches: boolean;
 }
+
+/** Ends in a letter or digit: "o1" names a model, "gpt-" and "local/" do not. */
+const ENDS_IN_NAME = /[\p{L}\p{N}]$/u;
 
 /** The most endpoints one request may try (a class's max_attempts may not exceed it). */
 export const MAX_ATTEMPTS = 5;
@@ -85,7 +90,11 @@ export class ModelTable {
       const provider = this.provider(m.provider, m.name);
       if (m.name.endsWith('*')) {
         const prefix = m.name.slice(0, -1);
-        this.patterns.push({ prefix, provider, target: m.target, price: m.price });
+        // Nothing after the prefix names a model only where the pattern maps names to
+        // themselves and the prefix does not end in a separator: "o1" is an OpenAI model
+        // under the bare "o1*"; "gpt-" under "gpt-*" and "local/" under "local/*" are none.
+        const bareMatches = m.target === m.name && ENDS_IN_NAME.test(prefix);
+        this.patterns.push({ prefix, provider, target: m.target, price: m.price, bareMatches });
         if (provider.protocol === Protocol.DEMO) {
           for (const id of DEMO_MODELS) this.listed.push({ id, ownedBy: provider.id });
         }
@@ -104,10 +113,8 @@ export class ModelTable {
     if (seen !== undefined) return seen;
     for (const p of this.patterns) {
       if (!model.startsWith(p.prefix)) continue;
+      if (model.length === p.prefix.length && !p.bareMatches) continue;
       const target = p.target.replace('*', model.slice(p.prefix.length));
-      // Nothing after the prefix names a model only where the pattern maps names to
-      // themselves: "o1" is an OpenAI model under the bare "o1*", "local/" names none.
-      if (model.length === p.prefix.length && target !== model) continue;
       // `dynamic` first: a literal that opens with a spread gets a hidden class of its own
       // (see revised() in providers/failures.ts), and every route read would miss its caches.
       const route = { dynamic: true, ...this.single(model, p.provider, target, p.price) };

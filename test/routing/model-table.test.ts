@@ -64,4 +64,22 @@ models:
     expect(models.resolve('openai/')).toBeUndefined();
     expect(models.resolve('fixed-')).toBeUndefined();
   });
+
+  // "gpt-*" and "chatgpt-*" map names to themselves too, but "gpt-" is a family's prefix, not
+  // a model: routed, it cost a provider round trip and came back as the provider's 404
+  // instead of the gateway's own GW_ERR_MODEL_NOT_FOUND.
+  it('routes no bare prefix that ends in a separator, even where names map to themselves', () => {
+    const models = table(`
+providers:
+  - { id: openai, protocol: openai, base_url: "http://127.0.0.1:9/v1" }
+models:
+  - { name: "o1*", provider: openai, target: "o1*" }
+  - { name: "gpt-*", provider: openai, target: "gpt-*" }
+  - { name: "chatgpt-*", provider: openai, target: "chatgpt-*" }
+`);
+    expect(models.resolve('gpt-')).toBeUndefined();
+    expect(models.resolve('chatgpt-')).toBeUndefined();
+    expect(models.resolve('gpt-4o')?.chain.map((e) => e.target)).toEqual(['gpt-4o']);
+    expect(models.resolve('o1')?.chain.map((e) => e.target)).toEqual(['o1']);
+  });
 });
