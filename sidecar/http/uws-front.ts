@@ -52,6 +52,8 @@ const encoded = new Map<string, Buffer>(
 );
 const MAX_ENCODED = 256;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** Headers relayed upstream byte for byte (api/pass-headers.ts). */
+const PASS_PREFIX = 'x-pass-';
 
 function latin1(text: string): Buffer | string {
   const bytes = encoded.get(text);
@@ -286,9 +288,14 @@ class UwsFront implements RunningFront {
     const headers = new Map<string, string>();
     req.forEach((name, raw) => {
       // uWS decodes a value's bytes as UTF-8, node:http as Latin-1, one character per byte:
-      // handlers get the bytes as node:http hands them over, so a value relayed upstream
-      // (x-pass-*) leaves as the bytes that came.
-      const value = PRINTABLE_ASCII.test(raw) ? raw : Buffer.from(raw, 'utf8').toString('latin1');
+      // a value relayed upstream (x-pass-*) is handed over as node:http does, so it leaves as
+      // the bytes that came. Only those: a name test costs less than a scan of every value of
+      // every request, and no other header is relayed (x-request-id and Content-Length must
+      // be ASCII anyway).
+      const value =
+        name.startsWith(PASS_PREFIX) && !PRINTABLE_ASCII.test(raw)
+          ? Buffer.from(raw, 'utf8').toString('latin1')
+          : raw;
       const prior = headers.get(name);
       headers.set(name, prior === undefined ? value : `${prior}, ${value}`);
     });
