@@ -35,12 +35,17 @@ export function catalogEntry(id: string): CatalogEntry | undefined {
   return BY_ID.get(id);
 }
 
-const BY_URL = new Map(
-  CATALOG.filter((entry) => placeholdersOf(entry.baseUrl).length === 0).map((entry) => [
-    trimSlashes(entry.baseUrl),
-    entry,
-  ]),
-);
+/**
+ * Fixed endpoints to the one entry that documents each. An endpoint several entries share
+ * (local servers on http://localhost:8080/v1) names no vendor: the URL cannot say which
+ * server answers there.
+ */
+const BY_URL = new Map<string, CatalogEntry | undefined>();
+for (const entry of CATALOG) {
+  if (placeholdersOf(entry.baseUrl).length > 0) continue;
+  const url = trimSlashes(entry.baseUrl);
+  BY_URL.set(url, BY_URL.has(url) ? undefined : entry);
+}
 
 /**
  * The vendor a provider reaches: the entry it names (`catalog: mistral`), else the entry whose

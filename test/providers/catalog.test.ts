@@ -155,6 +155,16 @@ describe('the provider catalog', () => {
     expect(vendorOf(mistral, mistral.baseUrl)?.streamUsageUnasked).toBe(true);
   });
 
+  // Five local servers document http://localhost:8080/v1: a Map of URLs kept the last of them
+  // (mlx-lm), so a quirk set on llama-cpp would be applied to a config spelling that URL out
+  // only if it reached mlx-lm, and mlx-lm's to every one of the five.
+  it('knows no vendor by an endpoint several catalog entries document', () => {
+    const shared = CATALOG.filter((entry) => entry.baseUrl === 'http://localhost:8080/v1');
+    expect(shared.length).toBeGreaterThan(1);
+    expect(vendorOf({ catalog: '' }, 'http://localhost:8080/v1')).toBeUndefined();
+    expect(vendorOf({ catalog: 'llama-cpp' }, 'http://localhost:8080/v1')?.id).toBe('llama-cpp');
+  });
+
   it('marks only the Mistral platform as metering streams unasked', () => {
     const marked = CATALOG.filter((entry) => entry.streamUsageUnasked).map((entry) => entry.id);
     expect(marked).toEqual(['mistral', 'codestral']);
