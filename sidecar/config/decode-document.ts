@@ -101,8 +101,8 @@ function decodeField(field: DescField, raw: unknown, path: string, problems: Pro
 
 /**
  * JSON can spell a lone surrogate ("\ud800") and YAML can too, but a proto string is UTF-8,
- * which has no encoding for one: left in, it fails later in copyMessage with a stack
- * trace and no path.
+ * which has no encoding for one. protobuf's clone refused it with a stack trace and no path;
+ * copyMessage copies it as it is, so this check is the only one.
  */
 const LONE_SURROGATE = /\p{Cs}/u;
 
