@@ -85,8 +85,9 @@ function build(desc: DescMessage, source: Fields | undefined, copy: boolean): Fi
     ) {
       throw new Error(`${field.toString()} is of a kind config/message.ts does not build`);
     }
+    // Skipped when null as well as undefined, as create() skips it.
     const value = source[field.localName];
-    if (value !== undefined) message[field.localName] = fieldValue(field, value, copy);
+    if (value != null) message[field.localName] = fieldValue(field, value, copy);
   }
   return message;
 }
@@ -100,7 +101,8 @@ function fieldValue(field: DescField, value: unknown, copy: boolean): unknown {
         field.listKind === 'message' ? asMessage(field.message, item, copy) : item,
       );
     case 'map': {
-      // Assigned key by key, so a `__proto__` key is dropped here as by Object.assign.
+      // Assigned key by key, as Object.assign does: a `__proto__` key of a string map is
+      // dropped (the Policy's maps are of strings; decode-document refuses the key anyway).
       const entries: Fields = {};
       for (const [key, item] of Object.entries(value as Fields)) {
         entries[key] = field.mapKind === 'message' ? asMessage(field.message, item, copy) : item;

@@ -66,6 +66,15 @@ describe('newMessage', () => {
     expect(built.models[0]?.price?.$typeName).toBe('modelgate.v1.Price');
   });
 
+  it('skips a null field, as create does', () => {
+    const init = {
+      listen: null,
+      providers: [{ id: 'a', baseUrl: null }],
+    } as unknown as MessageInitShape<typeof PolicySchema>;
+    expect(newMessage(PolicySchema, init)).toStrictEqual(create(PolicySchema, init));
+    expect(newMessage(PolicySchema, init).listen).toBeUndefined();
+  });
+
   it('gives the defaults with no init, optional fields unset', () => {
     expect(newMessage(PolicySchema)).toStrictEqual(create(PolicySchema));
     expect(newMessage(PolicySchema).routing).toBeUndefined();
