@@ -7,7 +7,8 @@ import { machine, repositoryState } from '../../bench/support/provenance.js';
 
 describe('what a bench report says it ran from', () => {
   const git = (cwd: string, ...args: string[]) =>
-    execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+    // stderr piped: the call expected to fail would print git's "fatal: ..." in the run.
+    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
   it('names the commit, and says when the working tree has changes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelgate-provenance-'));
