@@ -324,7 +324,7 @@ class UwsFront implements RunningFront {
       this.opts.reject(reply, 'GW_ERR_REQ_BODY_TOO_LARGE', request(NO_BODY));
       return;
     }
-    this.readBody(res, reply, declared, request, (body) => this.dispatch(request(body), reply));
+    this.readBody(res, reply, declared, request);
   }
 
   private readBody(
@@ -332,7 +332,6 @@ class UwsFront implements RunningFront {
     reply: UwsReply,
     declared: number | undefined,
     request: (body: Buffer) => HttpRequest,
-    onBody: (body: Buffer) => void,
   ): void {
     const max = this.opts.maxBodyBytes;
     // With a Content-Length we copy each chunk once into its final place.
@@ -357,7 +356,7 @@ class UwsFront implements RunningFront {
       }
       buf.set(bytes, used); // copies: uWS reuses the chunk's memory after we return
       used += bytes.length;
-      if (isLast) onBody(buf.subarray(0, used));
+      if (isLast) this.dispatch(request(buf.subarray(0, used)), reply);
     });
   }
 
