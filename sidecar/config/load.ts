@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import type { Policy } from '../../proto/gen/modelgate/v1/policy_pb.js';
 import { ConfigError, policyFromDocument, type ValidateOptions } from './validate.js';
 
 export type ConfigFormat = 'yaml' | 'json';
+
+/**
+ * The YAML parser, loaded with the first YAML file: a sidecar on its embedded defaults or a
+ * JSON config never parses YAML, and a module once loaded stays (2 MB of resident memory at
+ * idle, a median 68.4 against 66.2 MB over four starts each by turns, 2026-12-06).
+ */
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') =>
+  (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 const FORMATS: Readonly<Record<string, ConfigFormat>> = {
   '.yaml': 'yaml',
@@ -47,6 +56,7 @@ export function parseConfig(
 function parseYaml(text: string, source: string): unknown {
   // YAML 1.2 core schema (the library default): `api_version: 2024-10-21` stays a string and
   // `no` is not a boolean.
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length === 0) {

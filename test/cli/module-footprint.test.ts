@@ -73,4 +73,8 @@ describe.skipIf(!existsSync(MAIN))('the command module graph (needs npm run buil
     expect(named('from-json.js')).toEqual([]);
     expect(named('wkt/index.js')).toEqual([]);
   });
+
+  it('loads no YAML parser until a YAML config is read (2 MB)', () => {
+    expect(loadedFrom('yaml')).toEqual([]);
+  });
 });
