@@ -86,6 +86,8 @@ const CONTEXT_PATTERNS = [
   /context[_ ]length/i,
   /maximum context/i,
   /context window/i,
+  // Anthropic (and Claude on Bedrock and Vertex) when input + max_tokens overflow the window.
+  /exceed context limit/i,
   /longer than the model'?s? context/i,
   /prompt is too long/i,
   /input is too long/i,

@@ -24,6 +24,14 @@ describe('classifyAnthropicError', () => {
       'GW_ERR_UPSTREAM_CONTEXT_LENGTH',
       400,
     ],
+    [
+      400,
+      'invalid_request_error',
+      'input length and `max_tokens` exceed context limit: 199759 + 8192 > 200000, ' +
+        'decrease input length or `max_tokens` and try again',
+      'GW_ERR_UPSTREAM_CONTEXT_LENGTH',
+      400,
+    ],
     [401, 'authentication_error', 'invalid x-api-key', 'GW_ERR_UPSTREAM_AUTH', 502],
     [402, 'billing_error', 'Your credit balance is too low', 'GW_ERR_UPSTREAM_PERMISSION', 403],
     [403, 'permission_error', 'no access', 'GW_ERR_UPSTREAM_PERMISSION', 403],
