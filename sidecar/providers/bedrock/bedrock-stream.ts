@@ -41,6 +41,12 @@ interface BlockEvent {
   usage?: unknown;
 }
 
+interface ToolBlock {
+  /** The OpenAI tool-call index. */
+  readonly index: number;
+  sentArguments: boolean;
+}
+
 const enum State {
   Open,
   /** messageStop and metadata both seen: the answer is whole. */
@@ -57,7 +63,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
   private items: StreamItem[] = [];
   private roleSent = false;
   /** contentBlockIndex of each tool block, to its OpenAI tool-call index. */
-  private readonly toolIndex = new Map<number, number>();
+  private readonly toolIndex = new Map<number, ToolBlock>();
   private stopped = false;
   private metadata: { usage: Usage | undefined } | undefined;
 
@@ -135,6 +141,8 @@ export class BedrockStreamDecoder implements StreamDecoder {
         return this.onBlockStart(event);
       case 'contentBlockDelta':
         return this.onDelta(event);
+      case 'contentBlockStop':
+        return this.onBlockStop(event);
       case 'messageStop':
         this.ensureRole();
         this.stopped = true;
@@ -151,7 +159,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
     if (tool === undefined) return;
     this.ensureRole();
     const index = this.toolIndex.size;
-    this.toolIndex.set(event.contentBlockIndex ?? -1, index);
+    this.toolIndex.set(event.contentBlockIndex ?? -1, { index, sentArguments: false });
     const call = {
       index,
       id: tool.toolUseId,
@@ -168,12 +176,14 @@ export class BedrockStreamDecoder implements StreamDecoder {
       return this.chunk({ content: delta.text });
     }
     if (typeof delta?.toolUse?.input === 'string') {
-      const index = this.toolIndex.get(event.contentBlockIndex ?? -1);
-      if (index === undefined) {
+      const tool = this.toolIndex.get(event.contentBlockIndex ?? -1);
+      if (tool === undefined) {
         return this.fail(badResponse(this.meta.ctx.providerId, 'tool input for no tool call'));
       }
       if (delta.toolUse.input === '') return;
-      return this.chunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input } }] });
+      tool.sentArguments = true;
+      const call = { index: tool.index, function: { arguments: delta.toolUse.input } };
+      return this.chunk({ tool_calls: [call] });
     }
     const thought = delta?.reasoningContent?.text;
     if (typeof thought === 'string' && thought !== '') {
@@ -181,6 +191,17 @@ export class BedrockStreamDecoder implements StreamDecoder {
       this.chunk({ reasoning_content: thought });
     }
     // Reasoning signatures, redacted reasoning and citations have no OpenAI form.
+  }
+
+  /**
+   * A call with no arguments streams no input at all (or only ""); it gets "{}", as the
+   * non-streamed answer has it, so that clients can parse the arguments they assembled.
+   */
+  private onBlockStop(event: BlockEvent): void {
+    const tool = this.toolIndex.get(event.contentBlockIndex ?? -1);
+    if (tool === undefined || tool.sentArguments) return;
+    tool.sentArguments = true;
+    this.chunk({ tool_calls: [{ index: tool.index, function: { arguments: '{}' } }] });
   }
 
   /** The usage chunk follows the finish chunk even when metadata arrived first. */

@@ -136,6 +136,27 @@ describe('BedrockStreamDecoder', () => {
     ]);
   });
 
+  it('gives a tool call streamed without input deltas "{}" as its arguments', () => {
+    // Converse sends no toolUse.input delta (or an empty one) for a call with no arguments;
+    // the non-streamed answer says {} for the same call, and clients JSON.parse the text.
+    const { items } = decode(
+      converseStream({
+        tools: [
+          { id: 'tooluse_A', name: 'get_time', input: [] },
+          { id: 'tooluse_B', name: 'list_files', input: [''] },
+          { id: 'tooluse_C', name: 'get_weather', input: ['{"city":"Oslo"}'] },
+        ],
+      }),
+    );
+    const chat = reassembleChat(chunks(items));
+    expect(chat.anomalies).toEqual([]);
+    expect(chat.toolCalls.map((c) => [c.index, c.name, c.arguments])).toEqual([
+      [0, 'get_time', '{}'],
+      [1, 'list_files', '{}'],
+      [2, 'get_weather', '{"city":"Oslo"}'],
+    ]);
+  });
+
   it('gives the same items wherever the frames are cut', () => {
     const frames = converseStream({
       text: ['Paris ', 'et ', 'Tōkyō'],
