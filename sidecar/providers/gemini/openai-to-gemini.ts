@@ -65,6 +65,11 @@ function refuseUnsupported(body: JsonObject): void {
   if (body.audio !== undefined && body.audio !== null) {
     refuse('audio', 'output is not supported by the Gemini adapter.');
   }
+  // GenerationConfig has no token bias; an empty map asks for nothing and passes.
+  const bias = body.logit_bias;
+  if (typeof bias === 'object' && bias !== null && Object.keys(bias).length > 0) {
+    refuse('logit_bias', 'is not supported by Gemini, which takes no token bias.');
+  }
   // GenerationConfig.seed is an int32: Google refuses a larger one with its own 400.
   const seed = body.seed;
   if (typeof seed === 'number' && !(seed >= INT32_MIN && seed <= INT32_MAX)) {

@@ -369,6 +369,11 @@ describe('toGeminiRequest', () => {
         'GW_ERR_REQ_UNSUPPORTED_PARAM',
         'tools[0].type',
       ],
+      [
+        { messages: [{ role: 'user', content: 'x' }], logit_bias: { '50256': -100 } },
+        'GW_ERR_REQ_UNSUPPORTED_PARAM',
+        'logit_bias',
+      ],
     ];
     for (const [body, code, param] of cases) {
       const err = refusal(body);
