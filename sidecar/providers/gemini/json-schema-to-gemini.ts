@@ -58,6 +58,8 @@ export function toGeminiSchema(schema: JsonObject, param: string): JsonObject {
 
 function reduce(node: JsonObject, walk: Walk): JsonObject {
   if (typeof node.$ref === 'string') return reduce(resolveRef(node, walk), refWalk(node, walk));
+  const optional = optionalOf(node);
+  if (optional !== undefined) return reduce(optional, walk);
 
   const out: JsonObject = {};
   let nullable = node.nullable === true;
@@ -119,6 +121,26 @@ function reduce(node: JsonObject, walk: Walk): JsonObject {
   }
   if (Array.isArray(node.allOf)) return mergeAllOf(out, node.allOf, walk);
   return out;
+}
+
+/**
+ * `anyOf: [X, {type: "null"}]` (Pydantic's and zod's Optional) as X made nullable, the node's
+ * own keys winning. Gemini requires a type on every schema and any_of alone on its node, so
+ * the null member cannot be sent as it is; one schema marked nullable means the same.
+ */
+function optionalOf(node: JsonObject): JsonObject | undefined {
+  const alternatives = Array.isArray(node.anyOf) ? node.anyOf : node.oneOf;
+  if (!Array.isArray(alternatives) || alternatives.length !== 2) return undefined;
+  const [first, second] = alternatives as unknown[];
+  const member = isNullSchema(first) ? second : isNullSchema(second) ? first : undefined;
+  if (!isObject(member)) return undefined;
+
+  const { anyOf: _anyOf, oneOf: _oneOf, ...own } = node;
+  return { ...member, ...own, nullable: true };
+}
+
+function isNullSchema(value: unknown): boolean {
+  return isObject(value) && value.type === 'null' && Object.keys(value).length === 1;
 }
 
 function impliedType(node: JsonObject): string | undefined {

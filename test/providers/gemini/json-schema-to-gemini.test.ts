@@ -66,6 +66,30 @@ describe('toGeminiSchema', () => {
     expect(acceptedByGemini(out)).toBeUndefined();
   });
 
+  it('turns an Optional field (anyOf one schema or null) into that schema, nullable', () => {
+    // Pydantic's and zod's shape for `x: str | None = None`. Gemini's Schema requires a
+    // type (ai.google.dev/api/caching#Schema), which an anyOf member {type: null} cannot
+    // give, and it wants any_of alone on its node; a single schema made nullable says the
+    // same thing in Gemini's own terms.
+    const schema = {
+      type: 'object',
+      properties: {
+        city: { anyOf: [{ type: 'string' }, { type: 'null' }], default: null, title: 'City' },
+        when: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/Slot' }], description: 'Slot' },
+      },
+      $defs: { Slot: { type: 'object', properties: { hour: { type: 'integer' } } } },
+    };
+    expect(toGeminiSchema(schema, 'p').properties).toEqual({
+      city: { type: 'STRING', title: 'City', nullable: true },
+      when: {
+        type: 'OBJECT',
+        description: 'Slot',
+        nullable: true,
+        properties: { hour: { type: 'INTEGER' } },
+      },
+    });
+  });
+
   it('inlines $ref to $defs and definitions, sibling keywords winning', () => {
     const schema = {
       type: 'object',
