@@ -32,13 +32,18 @@ export function openaiToAnthropic(completion: unknown, ctx: AnswerContext): Tran
   if (refusal) content.push({ type: 'text', text: message.refusal });
 
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  const truncated = choice.finish_reason === 'length';
   for (const call of calls as JsonObject[]) {
     const fn = (isObject(call) ? call.function : undefined) as JsonObject | undefined;
     const input = parseArguments(fn?.arguments);
     if (typeof fn?.name !== 'string') return bad('a tool call without a name');
     // Anthropic clients type `input` as an object; a model's broken JSON cannot become one.
-    if (input === undefined) return bad(`a call of '${fn.name}' whose arguments are not an object`);
-    content.push({ type: 'tool_use', id: call.id, name: fn.name, input });
+    // A call cut off by max_tokens is no provider fault: Anthropic answers such a turn with
+    // stop_reason max_tokens and an incomplete last block, and a 502 would be retried.
+    if (input === undefined && !truncated) {
+      return bad(`a call of '${fn.name}' whose arguments are not an object`);
+    }
+    content.push({ type: 'tool_use', id: call.id, name: fn.name, input: input ?? {} });
   }
 
   const stop = stopOf({
