@@ -13,6 +13,7 @@ import { createLogger, isLevel } from './observe/logger.js';
 import { startSidecar, type HttpKind } from './sidecar.js';
 import { runDemo } from './demo/run-demo.js';
 import { runProvidersCommand } from './cli/providers.js';
+import { keyEntryYaml } from './cli/key-entry.js';
 import { START_NODE_OPTIONS, pretenuringOff, semiSpaceChosen } from './cli/heap-option.js';
 
 const USAGE = `modelgate: an OpenAI-compatible LLM gateway sidecar
@@ -156,14 +157,19 @@ function keys(argv: string[]): void {
       args: rest,
       options: { id: { type: 'string' }, project: { type: 'string' }, team: { type: 'string' } },
     });
+    // The config refuses an api_keys entry with an empty id; say so before minting a key.
+    if (values.id === '') fail('--id must not be empty');
     const key = `sk-mg-${randomBytes(24).toString('base64url')}`;
-    const id = values.id ?? 'app';
     out(`key (give it to the application; it is not stored anywhere): ${key}`);
     out('config entry:');
     out('api_keys:');
     out(
-      `  - { id: ${id}, sha256: ${hashKey(key)}, project: ${values.project ?? 'default'}, ` +
-        `team: ${values.team ?? 'default'} }`,
+      keyEntryYaml({
+        id: values.id ?? 'app',
+        sha256: hashKey(key),
+        project: values.project ?? 'default',
+        team: values.team ?? 'default',
+      }),
     );
     return;
   }
