@@ -82,7 +82,7 @@ function userTurn(content: unknown, at: string, out: JsonObject[]): void {
         out.push(toolMessage(block, bat, parts));
         return;
       default:
-        throw unsupportedBlock(block.type, bat);
+        throw unsupportedBlock(block.type, bat, 'user');
     }
   });
 
@@ -120,7 +120,7 @@ function assistantTurn(content: unknown, at: string): JsonObject {
         thinking.push({ type: 'redacted_thinking', data: text(block, 'data', bat) });
         return;
       default:
-        throw unsupportedBlock(block.type, bat);
+        throw unsupportedBlock(block.type, bat, 'assistant');
     }
   });
 
@@ -162,7 +162,7 @@ function toolMessage(block: JsonObject, at: string, images: JsonObject[]): JsonO
       if (!isObject(part)) throw invalid(pat, `'${pat}' must be an object.`);
       if (part.type === 'text') texts.push(text(part, 'text', pat));
       else if (part.type === 'image') images.push(imagePart(part.source, `${pat}.source`));
-      else throw unsupportedBlock(part.type, pat);
+      else throw unsupportedBlock(part.type, pat, 'tool_result');
     });
   } else {
     throw invalid(`${at}.content`, `'${at}.content' must be a string or an array of blocks.`);
@@ -207,10 +207,28 @@ function documentPart(block: JsonObject, at: string): JsonObject {
   );
 }
 
-function unsupportedBlock(type: unknown, at: string) {
+type BlockPlace = 'user' | 'assistant' | 'tool_result';
+
+const BLOCKS_IN: Readonly<Record<BlockPlace, readonly string[]>> = {
+  user: ['text', 'image', 'document', 'tool_result'],
+  assistant: ['text', 'tool_use', 'thinking', 'redacted_thinking'],
+  tool_result: ['text', 'image'],
+};
+
+/** A block type known to the ingress but out of place is the client's mistake, not a gap. */
+function unsupportedBlock(type: unknown, at: string, place: BlockPlace) {
+  if (place !== 'tool_result' && typeof type === 'string') {
+    const other = place === 'user' ? 'assistant' : 'user';
+    if (BLOCKS_IN[other].includes(type)) {
+      return invalid(
+        `${at}.type`,
+        `'${at}.type' ${type} belongs in ${other === 'user' ? 'a user' : 'an assistant'} turn.`,
+      );
+    }
+  }
   return unsupported(
     `${at}.type`,
     `'${at}.type' ${JSON.stringify(type)} cannot be sent through this gateway's Anthropic ` +
-      'ingress (supported: text, image, document, tool_use, tool_result, thinking).',
+      `ingress (supported here: ${BLOCKS_IN[place].join(', ')}).`,
   );
 }

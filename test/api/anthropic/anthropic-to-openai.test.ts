@@ -209,6 +209,25 @@ describe('anthropicToOpenAI', () => {
   });
 
   it.each([
+    ['user', { type: 'tool_use', id: 't', name: 'f', input: {} }, /assistant turn/],
+    ['assistant', { type: 'tool_result', tool_use_id: 't', content: 'x' }, /user turn/],
+    ['assistant', { type: 'image', source: { type: 'url', url: 'https://x/y.png' } }, /user turn/],
+  ])(
+    'says where a block misplaced in a %s turn belongs, not that the gateway lacks it',
+    (role, block, where) => {
+      const turns = [
+        { role: 'user', content: 'hi' },
+        { role, content: [block] },
+      ];
+      const err = refusal({ ...base, messages: role === 'user' ? turns.slice(1) : turns });
+
+      expect(err.code).toBe('GW_ERR_REQ_INVALID_FIELD');
+      expect(err.message).toMatch(where);
+      expect(err.message).not.toMatch(/cannot be sent through this gateway/);
+    },
+  );
+
+  it.each([
     ['{"model":', 'GW_ERR_REQ_INVALID_JSON', null],
     [{ ...base, max_tokens: undefined }, 'GW_ERR_REQ_MISSING_FIELD', 'max_tokens'],
     [{ ...base, max_tokens: 0 }, 'GW_ERR_REQ_INVALID_FIELD', 'max_tokens'],
