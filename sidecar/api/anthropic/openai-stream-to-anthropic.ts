@@ -253,6 +253,7 @@ export class OpenAIStreamToAnthropic {
       refused: this.refused,
       matched: this.matched,
       stopSequences: this.ctx.stopSequences,
+      calledTools: this.tools.size > 0,
     });
     const usage = anthropicUsage(this.usageJson, this.ctx.usage());
     this.emit('message_delta', {

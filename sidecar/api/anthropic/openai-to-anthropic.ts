@@ -51,6 +51,7 @@ export function openaiToAnthropic(completion: unknown, ctx: AnswerContext): Tran
     refused: refusal,
     matched: choice.stop_reason,
     stopSequences: ctx.stopSequences,
+    calledTools: calls.length > 0,
   });
   const usage = anthropicUsage(completion.usage, ctx.usage);
   const answer: JsonObject = {

@@ -15,6 +15,8 @@ export interface StopInput {
    */
   matched: unknown;
   stopSequences: readonly string[];
+  /** The answer holds tool calls. */
+  calledTools: boolean;
 }
 
 export function stopOf(input: StopInput): Stop {
@@ -28,6 +30,9 @@ export function stopOf(input: StopInput): Stop {
       return { stop_reason: 'refusal', stop_sequence: null };
   }
   if (input.refused) return { stop_reason: 'refusal', stop_sequence: null };
+  // OpenAI ends a call forced by a named tool_choice with "stop", and Gemini's OpenAI endpoint
+  // ends every call so; Anthropic clients run their tool loop only on tool_use.
+  if (input.calledTools) return { stop_reason: 'tool_use', stop_sequence: null };
   const matched = input.matched;
   if (typeof matched === 'string' && input.stopSequences.includes(matched)) {
     return { stop_reason: 'stop_sequence', stop_sequence: matched };

@@ -123,7 +123,7 @@ describe('openaiToAnthropic', () => {
 
 describe('stopOf', () => {
   const stop = (finishReason: unknown, matched: unknown = null, refused = false) =>
-    stopOf({ finishReason, matched, refused, stopSequences: ['END'] });
+    stopOf({ finishReason, matched, refused, stopSequences: ['END'], calledTools: false });
 
   it.each([
     ['stop', 'end_turn'],
