@@ -2,6 +2,7 @@
 // The command line: start, demo, keys. Everything else lives behind startSidecar().
 
 import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ListenSchema, type Policy } from '../proto/gen/modelgate/v1/policy_pb.js';
 import { hashKey } from './auth/keys.js';
@@ -122,8 +123,13 @@ async function start(argv: string[]): Promise<void> {
   });
 
   let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second signal (Ctrl-C again at a terminal) means now: what is in flight is cut.
+      logger.warn('stopped without finishing the drain', { signal });
+      logger.flush();
+      process.exit(128 + osConstants.signals[signal]);
+    }
     stopping = true;
     logger.info('draining', { signal });
     sidecar.drain().then(

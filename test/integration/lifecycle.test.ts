@@ -376,6 +376,52 @@ describe('the modelgate command', () => {
     20_000,
   );
 
+  it.runIf(built)(
+    'stops at once on a second signal, cutting what is in flight, with 128 + its number',
+    async () => {
+      // An upstream that takes the request and never answers: the drain would wait 30 s.
+      const silent = createServer(() => {});
+      const accepted = new Promise<void>((r) => silent.once('connection', () => r()));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const { port } = silent.address() as AddressInfo;
+      const dir = mkdtempSync(join(tmpdir(), 'modelgate-signal-'));
+      const config = join(dir, 'modelgate.yaml');
+      writeFileSync(
+        config,
+        'listen: { host: 127.0.0.1, port: 0 }\nproviders:\n' +
+          `  - { id: up, protocol: openai, base_url: "http://127.0.0.1:${port}/v1" }\n` +
+          'models:\n  - { name: "*", provider: up, target: "*" }\n',
+      );
+      const child = run(['start', '--config', config]);
+      const { text, exited } = collect(child);
+      const until = Date.now() + 10_000;
+      while (!/"msg":"listening"/.test(text()) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      const url = /"url":"([^"]+)"/.exec(text())![1];
+      const pending = fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      }).then(
+        (res) => res.status,
+        () => 'cut',
+      );
+      await accepted;
+
+      child.kill('SIGINT');
+      await eventually(() => text().includes('"msg":"draining"'), 5_000);
+      const secondAt = Date.now();
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      // Well inside the 30 s drain deadline the first signal started.
+      expect(Date.now() - secondAt).toBeLessThan(10_000);
+      expect(text()).toContain('"msg":"stopped without finishing the drain","signal":"SIGINT"');
+      expect(text()).not.toContain('"msg":"stopped","clean"');
+      expect(await pending).toBe('cut');
+      silent.close();
+    },
+    30_000,
+  );
+
   it.runIf(built)('refuses to listen beyond loopback without API keys', async () => {
     const { text, exited } = collect(run(['start', '--host', '0.0.0.0', '--port', '0']));
     expect(await exited).toBe(2);
