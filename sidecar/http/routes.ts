@@ -182,10 +182,11 @@ function authenticate(req: HttpRequest, ctx: RequestContext, keys: KeyRing): voi
 }
 
 export function logRequest(logger: Logger, ctx: RequestContext): void {
-  // A drain's 503s are the sidecar doing what it should at every pod stop, not errors: an
-  // error-level alert would fire on every deploy.
+  // A drain's refusals are the sidecar doing what it should at every pod stop, not errors:
+  // an error-level alert would fire on every deploy. A request cut at its deadline is one.
+  const refusedByDrain = ctx.errorCode === 'GW_ERR_SERVER_DRAINING' && ctx.outcome === 'rejected';
   const failed =
-    (ctx.status >= 500 && ctx.errorCode !== 'GW_ERR_SERVER_DRAINING') ||
+    (ctx.status >= 500 && !refusedByDrain) ||
     ctx.outcome === 'stream_error' ||
     ctx.outcome === 'stream_interrupted';
   const level = failed ? 'error' : 'info';

@@ -231,7 +231,16 @@ describe('draining', () => {
       // As README's Known limits says: the cut stream is a stream error of the drain's.
       const cut = sidecar.requestLogs().find((l) => l.status === 200 && l.stream === true);
       expect(cut).toMatchObject({
+        level: 'error',
         outcome: 'stream_error',
+        error_code: 'GW_ERR_SERVER_DRAINING',
+        error_detail: 'drain_deadline',
+      });
+      // The one cut before its first token failed too: an error, unlike a drain's refusals.
+      const unanswered = sidecar.requestLogs().find((l) => l.status === 503);
+      expect(unanswered).toMatchObject({
+        level: 'error',
+        outcome: 'upstream_error',
         error_code: 'GW_ERR_SERVER_DRAINING',
         error_detail: 'drain_deadline',
       });
