@@ -193,6 +193,8 @@ async function main(): Promise<void> {
     case 'start':
       return start(rest);
     case 'demo':
+      // It takes nothing: `demo --port 4000` would otherwise run as if the port were taken.
+      if (rest.length > 0) fail(`demo takes no arguments (got ${JSON.stringify(rest[0])})`);
       process.exitCode = await runDemo(out);
       return;
     case 'keys':

@@ -271,6 +271,7 @@ describe('the modelgate command', () => {
     [['start', '--bogus'], "Unknown option '--bogus'"],
     [['start', '--port', '-1'], "Option '--port' argument is ambiguous"],
     [['keys', 'new', '--nope'], "Unknown option '--nope'"],
+    [['demo', '--port', '4000'], 'demo takes no arguments (got "--port")'],
   ])('refuses %j with one readable line and exit code 2, no stack trace', async (args, says) => {
     const child = collect(run(args));
     expect(await child.exited).toBe(2);
