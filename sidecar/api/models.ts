@@ -24,7 +24,7 @@ export function getModel(
   ctx: RequestContext,
   models: ModelTable,
 ): void {
-  const id = modelId(req.path.slice(req.path.indexOf('/models/') + '/models/'.length));
+  const id = modelId(req.path.slice(modelIdStart(req.path)));
   const route = models.resolve(id);
   if (route === undefined) {
     throw new GatewayError('GW_ERR_MODEL_NOT_FOUND', `The model '${id}' does not exist here.`, {
@@ -37,6 +37,13 @@ export function getModel(
     200,
     JSON.stringify(modelObject(id, route.chain[0]?.provider.id ?? 'modelgate')),
   );
+}
+
+/** Where the id starts in `/v1/models/{id}` or `/models/{id}`; the path's length if neither. */
+export function modelIdStart(path: string): number {
+  if (path.startsWith('/v1/models/')) return '/v1/models/'.length;
+  if (path.startsWith('/models/')) return '/models/'.length;
+  return path.length;
 }
 
 /** The id in the path, percent-decoded; a 400 when it does not decode to a sane name. */

@@ -4,7 +4,7 @@
 import { handleAnthropicMessages } from '../api/anthropic/messages.js';
 import { handleChat, type ChatDeps } from '../api/chat.js';
 import { RequestContext } from '../api/context.js';
-import { getModel, listModels } from '../api/models.js';
+import { getModel, listModels, modelIdStart } from '../api/models.js';
 import { requireIdentity, type KeyRing } from '../auth/keys.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
@@ -138,13 +138,6 @@ function reportFailure(reply: HttpReply, ctx: RequestContext, err: unknown, logg
     });
     reply.close?.();
   }
-}
-
-/** Where the id starts in `/v1/models/{id}` or `/models/{id}`; the path's length if neither. */
-function modelIdStart(path: string): number {
-  if (path.startsWith('/v1/models/')) return '/v1/models/'.length;
-  if (path.startsWith('/models/')) return '/models/'.length;
-  return path.length;
 }
 
 /**
